@@ -1,0 +1,14 @@
+/* forward.h — every struct of cnatsd declared once, so headers can name
+ * each other's types without including each other. */
+#pragma once
+
+typedef struct Account Account;
+typedef struct Client Client;
+typedef struct Loop Loop;
+typedef struct Options Options;
+typedef struct Parser Parser;
+typedef struct Server Server;
+typedef struct Sublist Sublist;
+typedef struct SublistResult SublistResult;
+typedef struct Subscription Subscription;
+typedef struct Timer Timer;
