@@ -1,0 +1,684 @@
+/* client.c — one client connection (see client.h).
+ *
+ * Read path: the socket is read into the server's shared read buffer (a
+ * connection holds no read memory between reads; the parser keeps only a
+ * split control line or payload), the parser calls back per operation, and
+ * PUB callbacks match the account's sublist and append a MSG/HMSG to each
+ * subscriber's outbound queue.  Subscribers go on the server's pending-flush
+ * list and are written once, with writev, after the dispatch (Go's
+ * pcd/flushClients).  EPOLLOUT is armed only when the kernel pushes back.
+ *
+ * Thread: protocol loop only.  Nothing here allocates per message in steady
+ * state: control lines are built on the stack, payloads are copied straight
+ * into pooled chunks, match results come from the sublist cache. */
+#include "client.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "accounts.h"
+#include "const.h"
+#include "log.h"
+#include "opts.h"
+#include "server.h"
+#include "subject.h"
+#include "sublist.h"
+#include "subscription.h"
+
+/* Reads per client per dispatch: bounds how long one busy publisher can hold
+ * the loop before others are served. */
+#define CLIENT_MAX_READS_PER_DISPATCH 4
+
+static const char NO_RESPONDERS_HDR[] = "NATS/1.0 503\r\n\r\n";
+
+static void client_on_io(void *data, uint32_t events);
+static void client_ping_timer_fired(void *data);
+static void client_write_deadline_fired(void *data);
+static void client_finish_close(Client *c);
+
+/* ---- lifecycle ----------------------------------------------------------- */
+
+Client *client_new(Server *srv, int fd, uint64_t cid, const struct sockaddr *peer) {
+  Client *c = g_new0(Client, 1);
+  c->cid = cid;
+  c->kind = CLIENT_KIND_CLIENT;
+  c->srv = srv;
+  c->fd = fd;
+  c->watch.fd = -1;
+  c->acc = srv->global_account;
+  c->acc->num_clients++;
+  /* nats-server's defaults before CONNECT: verbose, pedantic and echo on. */
+  c->opts.verbose = c->opts.pedantic = c->opts.echo = true;
+  c->subs = g_hash_table_new(g_str_hash, g_str_equal);
+  c->start_time_real = g_get_real_time();
+  parser_init(&c->parser);
+  c->parser.max_control_line = srv->opts->max_control_line;
+  c->parser.max_payload = srv->opts->max_payload;
+  if (peer->sa_family == AF_INET) {
+    const struct sockaddr_in *in = (const struct sockaddr_in *)peer;
+    inet_ntop(AF_INET, &in->sin_addr, c->host, sizeof c->host);
+    c->port = ntohs(in->sin_port);
+  } else if (peer->sa_family == AF_INET6) {
+    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)peer;
+    inet_ntop(AF_INET6, &in6->sin6_addr, c->host, sizeof c->host);
+    c->port = ntohs(in6->sin6_port);
+  }
+  return c;
+}
+
+static void client_arm_first_ping(Client *c) {
+  /* nats-server sends the first PING early (2s, +0–20% jitter) so a dead
+   * peer is found quickly, then settles to ping_interval. */
+  int64_t d = c->srv->opts->ping_interval_us;
+  if (d > 2 * G_USEC_PER_SEC) d = 2 * G_USEC_PER_SEC;
+  if (d / 5 > 0) d += g_random_int_range(0, (gint32)MIN(d / 5, G_MAXINT32));
+  loop_timer_start(c->srv->loop, &c->ping_timer, loop_now(c->srv->loop) + d, client_ping_timer_fired, c);
+}
+
+void client_start(Client *c) {
+  Server *s = c->srv;
+  loop_watch_add(s->loop, &c->watch, c->fd, EPOLLIN | EPOLLRDHUP, client_on_io, c);
+  GString *info = g_string_sized_new(512);
+  server_info_json(s, c, s->lame_duck, info);
+  client_queue_outbound(c, info->str, info->len);
+  g_string_free(info, TRUE);
+  log_debug(CLIENT_LOG_FMT "Client connection created", CLIENT_LOG_ARGS(c));
+  client_arm_first_ping(c);
+}
+
+static void client_remove_all_subs(Client *c) {
+  GHashTableIter it;
+  gpointer key, value;
+  g_hash_table_iter_init(&it, c->subs);
+  while (g_hash_table_iter_next(&it, &key, &value)) {
+    Subscription *sub = value;
+    if (!sub->closed) sublist_remove(c->acc->sublist, sub);
+    sub->closed = true;
+    sub->client = NULL;
+    log_trace(CLIENT_LOG_FMT "<-> [DELSUB %s]", CLIENT_LOG_ARGS(c), sub->sid);
+    g_hash_table_iter_remove(&it);
+    subscription_unref(sub);
+  }
+}
+
+/* Whether queued output should still be written when closing for `reason`:
+ * nats-server skips the final flush after write errors and slow consumers. */
+static bool close_reason_flushes(ClosedState reason) {
+  switch (reason) {
+    case CLOSED_WRITE_ERROR:
+    case CLOSED_READ_ERROR:
+    case CLOSED_SLOW_CONSUMER_PENDING_BYTES:
+    case CLOSED_SLOW_CONSUMER_WRITE_DEADLINE:
+      return false;
+    default:
+      return true;
+  }
+}
+
+void client_close(Client *c, ClosedState reason) {
+  if (c->state != CLIENT_OPEN) {
+    if (c->state == CLIENT_DRAINING && !close_reason_flushes(reason)) client_finish_close(c);
+    return;
+  }
+  Server *s = c->srv;
+  c->close_reason = reason;
+  log_debug(CLIENT_LOG_FMT "Client connection closed: %s", CLIENT_LOG_ARGS(c), errors_closed_state_string(reason));
+  loop_timer_stop(s->loop, &c->ping_timer);
+  loop_timer_stop(s->loop, &c->auth_timer);
+  client_remove_all_subs(c);
+  server_client_closed(s, c);
+  if (close_reason_flushes(reason) && c->out.pending > 0 && c->watch.fd >= 0) {
+    /* Flush what is queued (e.g. the -ERR that explains the close), bounded
+     * by the write deadline, then close. */
+    c->state = CLIENT_DRAINING;
+    s->num_draining++;
+    loop_watch_modify(s->loop, &c->watch, EPOLLOUT);
+    c->flush_blocked = true;
+    loop_timer_start(s->loop, &c->write_timer, loop_now(s->loop) + s->opts->write_deadline_us,
+                     client_write_deadline_fired, c);
+    server_schedule_flush(s, c);
+    return;
+  }
+  client_finish_close(c);
+}
+
+static void client_finish_close(Client *c) {
+  if (c->state == CLIENT_CLOSED) return;
+  Server *s = c->srv;
+  if (c->state == CLIENT_DRAINING) s->num_draining--;
+  c->state = CLIENT_CLOSED;
+  loop_timer_stop(s->loop, &c->ping_timer);
+  loop_timer_stop(s->loop, &c->auth_timer);
+  loop_timer_stop(s->loop, &c->write_timer);
+  loop_watch_remove(s->loop, &c->watch);
+  if (c->fd >= 0) {
+    close(c->fd);
+    c->fd = -1;
+  }
+  out_queue_clear(&c->out, &s->out_pool);
+  c->next_closed = s->closed_head;
+  s->closed_head = c;
+}
+
+void client_free(Client *c) {
+  if (!c) return;
+  parser_clear(&c->parser);
+  out_queue_clear(&c->out, &c->srv->out_pool);
+  g_hash_table_destroy(c->subs);
+  g_free(c->opts.name);
+  g_free(c->opts.lang);
+  g_free(c->opts.version);
+  g_free(c->opts.user);
+  g_free(c->opts.jwt);
+  g_free(c->opts.nkey);
+  g_free(c->opts.sig);
+  g_free(c->opts.auth_token);
+  g_free(c);
+}
+
+/* ---- outbound ------------------------------------------------------------ */
+
+static void client_slow_consumer(Client *c, ClosedState reason, const char *detail) {
+  c->srv->slow_consumers++;
+  log_info(CLIENT_LOG_FMT "Slow Consumer Detected: %s", CLIENT_LOG_ARGS(c), detail);
+  client_close(c, reason);
+}
+
+void client_queue_outbound(Client *c, const void *data, size_t len) {
+  if (c->state == CLIENT_CLOSED) return;
+  if (c->out.pending + len > (size_t)c->srv->opts->max_pending && c->out.pending > 0) {
+    char detail[96];
+    snprintf(detail, sizeof detail, "MaxPending of %" G_GINT64_FORMAT " Exceeded", c->srv->opts->max_pending);
+    client_slow_consumer(c, CLOSED_SLOW_CONSUMER_PENDING_BYTES, detail);
+    return;
+  }
+  out_queue_append(&c->out, &c->srv->out_pool, data, len);
+  server_schedule_flush(c->srv, c);
+}
+
+void client_send_err(Client *c, const char *text) {
+  char buf[512];
+  size_t n = errors_format_err(text, buf, sizeof buf);
+  log_trace(CLIENT_LOG_FMT "->> [-ERR %s]", CLIENT_LOG_ARGS(c), text);
+  client_queue_outbound(c, buf, n);
+}
+
+static void client_send_ok(Client *c) {
+  log_trace(CLIENT_LOG_FMT "->> [OK]", CLIENT_LOG_ARGS(c));
+  client_queue_outbound(c, "+OK\r\n", 5);
+}
+
+void client_send_info(Client *c, bool lame_duck) {
+  GString *info = g_string_sized_new(512);
+  server_info_json(c->srv, c, lame_duck, info);
+  client_queue_outbound(c, info->str, info->len);
+  g_string_free(info, TRUE);
+}
+
+void client_flush(Client *c) {
+  if (c->state == CLIENT_CLOSED) return;
+  Server *s = c->srv;
+  ssize_t w = out_queue_write(&c->out, &s->out_pool, c->fd);
+  if (w < 0) {
+    if (c->state == CLIENT_DRAINING) client_finish_close(c);
+    else client_close(c, CLOSED_WRITE_ERROR);
+    return;
+  }
+  if (c->out.pending == 0) {
+    if (c->state == CLIENT_DRAINING) {
+      client_finish_close(c);
+      return;
+    }
+    if (c->flush_blocked) {
+      c->flush_blocked = false;
+      loop_timer_stop(s->loop, &c->write_timer);
+      loop_watch_modify(s->loop, &c->watch, EPOLLIN | EPOLLRDHUP);
+    }
+    return;
+  }
+  if (!c->flush_blocked) {
+    c->flush_blocked = true;
+    loop_watch_modify(s->loop, &c->watch, EPOLLIN | EPOLLRDHUP | EPOLLOUT);
+    loop_timer_start(s->loop, &c->write_timer, loop_now(s->loop) + s->opts->write_deadline_us,
+                     client_write_deadline_fired, c);
+  }
+}
+
+static void client_write_deadline_fired(void *data) {
+  Client *c = data;
+  if (c->state == CLIENT_DRAINING) {
+    client_finish_close(c);
+    return;
+  }
+  if (c->state != CLIENT_OPEN || c->out.pending == 0) return;
+  char detail[128];
+  snprintf(detail, sizeof detail, "WriteDeadline of %gs exceeded with %zu total bytes.",
+           c->srv->opts->write_deadline_us / 1e6, c->out.pending);
+  client_slow_consumer(c, CLOSED_SLOW_CONSUMER_WRITE_DEADLINE, detail);
+}
+
+/* ---- delivery ------------------------------------------------------------ */
+
+/* Appends "MSG subject sid [reply] size\r\n" (or HMSG) + payload + CRLF to
+ * the subscriber.  Returns false when the subscription takes nothing. */
+static bool client_deliver(Client *pub, Subscription *sub, const char *subject, size_t subject_len,
+                           const char *reply, size_t reply_len, int64_t hdr_len, const char *payload,
+                           int64_t total_len) {
+  Client *dst = sub->client;
+  if (sub->closed || !dst || dst->state != CLIENT_OPEN) return false;
+  if (dst == pub && !pub->opts.echo) return false;
+  if (sub->max > 0 && sub->delivered >= sub->max) return false;
+
+  /* A client that did not ask for headers gets the message without them. */
+  if (hdr_len > 0 && !dst->headers) {
+    payload += hdr_len;
+    total_len -= hdr_len;
+    hdr_len = -1;
+  }
+  char line[512];
+  size_t need = subject_len + sub->sid_len + reply_len + 64;
+  char *p;
+  g_autofree char *heap_line = NULL;
+  if (need <= sizeof line) {
+    p = line;
+  } else {
+    /* Only for subjects near max_control_line: off the common path. */
+    p = heap_line = g_malloc(need);
+  }
+  char *w = p;
+  if (hdr_len > 0) {
+    memcpy(w, "HMSG ", 5);
+    w += 5;
+  } else {
+    memcpy(w, "MSG ", 4);
+    w += 4;
+  }
+  memcpy(w, subject, subject_len);
+  w += subject_len;
+  *w++ = ' ';
+  memcpy(w, sub->sid, sub->sid_len);
+  w += sub->sid_len;
+  *w++ = ' ';
+  if (reply_len) {
+    memcpy(w, reply, reply_len);
+    w += reply_len;
+    *w++ = ' ';
+  }
+  if (hdr_len > 0) w += sprintf(w, "%" G_GINT64_FORMAT " ", hdr_len);
+  w += sprintf(w, "%" G_GINT64_FORMAT "\r\n", total_len);
+
+  size_t line_len = (size_t)(w - p);
+  if (log_trace_enabled)
+    log_trace(CLIENT_LOG_FMT "->> [%.*s]", CLIENT_LOG_ARGS(dst), (int)(line_len - 2), p);
+
+  size_t frame = line_len + (size_t)total_len + 2;
+  if (dst->out.pending + frame > (size_t)dst->srv->opts->max_pending && dst->out.pending > 0) {
+    char detail[96];
+    snprintf(detail, sizeof detail, "MaxPending of %" G_GINT64_FORMAT " Exceeded", dst->srv->opts->max_pending);
+    client_slow_consumer(dst, CLOSED_SLOW_CONSUMER_PENDING_BYTES, detail);
+    return false;
+  }
+  OutPool *pool = &dst->srv->out_pool;
+  out_queue_append(&dst->out, pool, p, line_len);
+  out_queue_append(&dst->out, pool, payload, (size_t)total_len);
+  out_queue_append(&dst->out, pool, "\r\n", 2);
+  server_schedule_flush(dst->srv, dst);
+
+  dst->out_msgs++;
+  dst->out_bytes += (uint64_t)total_len;
+  dst->srv->out_msgs++;
+  dst->srv->out_bytes += (uint64_t)total_len;
+  dst->acc->out_msgs++;
+  dst->acc->out_bytes += (uint64_t)total_len;
+
+  sub->delivered++;
+  if (sub->max > 0 && sub->delivered >= sub->max) {
+    /* auto-unsubscribe: the subscription is done */
+    sublist_remove(dst->acc->sublist, sub);
+    sub->closed = true;
+    log_trace(CLIENT_LOG_FMT "<-> [DELSUB %s]", CLIENT_LOG_ARGS(dst), sub->sid);
+    if (g_hash_table_steal(dst->subs, sub->sid)) subscription_unref(sub);
+  }
+  return true;
+}
+
+static void client_send_no_responders(Client *c, const char *reply, size_t reply_len) {
+  /* nats-server answers a request nobody listens to with a 503 status, sent
+   * to the requester's own subscription on the reply subject. */
+  SublistResult *r = sublist_match(c->acc->sublist, reply, reply_len);
+  for (uint32_t i = 0; i < r->npsubs; i++) {
+    Subscription *sub = r->psubs[i];
+    if (sub->client == c && !sub->closed) {
+      client_deliver(c, sub, reply, reply_len, NULL, 0, sizeof NO_RESPONDERS_HDR - 1, NO_RESPONDERS_HDR,
+                     sizeof NO_RESPONDERS_HDR - 1);
+      break;
+    }
+  }
+  sublist_result_unref(r);
+}
+
+static uint32_t client_rand(void) {
+  /* xorshift32: queue member choice needs spread, not cryptographic quality */
+  static uint32_t state = 2463534242u;
+  state ^= state << 13;
+  state ^= state >> 17;
+  state ^= state << 5;
+  return state;
+}
+
+static void client_process_msg(Client *c, const ParserPub *pub, const char *payload) {
+  SublistResult *r = sublist_match(c->acc->sublist, pub->subject, pub->subject_len);
+  bool delivered_any = false;
+  for (uint32_t i = 0; i < r->npsubs; i++)
+    delivered_any |= client_deliver(c, r->psubs[i], pub->subject, pub->subject_len, pub->reply, pub->reply_len,
+                                    pub->hdr_len, payload, pub->total_len);
+  for (uint32_t g = 0; g < r->nqgroups; g++) {
+    Subscription **members = r->qsubs[g];
+    uint32_t n = r->nqsubs[g];
+    if (n == 0) continue;
+    uint32_t start = n > 1 ? client_rand() % n : 0;
+    for (uint32_t k = 0; k < n; k++) {
+      if (client_deliver(c, members[(start + k) % n], pub->subject, pub->subject_len, pub->reply, pub->reply_len,
+                         pub->hdr_len, payload, pub->total_len)) {
+        delivered_any = true;
+        break;
+      }
+    }
+  }
+  bool no_interest = r->npsubs == 0 && r->nqgroups == 0;
+  sublist_result_unref(r);
+  if (!delivered_any && no_interest && pub->reply_len > 0 && c->opts.no_responders && c->headers)
+    client_send_no_responders(c, pub->reply, pub->reply_len);
+}
+
+/* ---- parser callbacks ---------------------------------------------------- */
+
+/* A callback can close its own client (e.g. it became a slow consumer of its
+ * own messages); parsing must stop there. */
+#define RETURN_IF_CLOSED(c) \
+  do {                      \
+    if ((c)->state != CLIENT_OPEN) return NATS_ERR_CLIENT_CLOSED; \
+  } while (0)
+
+static char *json_dup_string(JsonObject *o, const char *key) {
+  JsonNode *n = json_object_get_member(o, key);
+  if (!n || JSON_NODE_TYPE(n) != JSON_NODE_VALUE || json_node_get_value_type(n) != G_TYPE_STRING) return NULL;
+  return g_strdup(json_node_get_string(n));
+}
+
+static bool json_get_bool(JsonObject *o, const char *key, bool def) {
+  JsonNode *n = json_object_get_member(o, key);
+  if (!n || JSON_NODE_TYPE(n) != JSON_NODE_VALUE || json_node_get_value_type(n) != G_TYPE_BOOLEAN) return def;
+  return json_node_get_boolean(n);
+}
+
+static NatsError on_connect(void *ctx, const char *json, size_t len) {
+  Client *c = ctx;
+  RETURN_IF_CLOSED(c);
+  Server *s = c->srv;
+  log_trace(CLIENT_LOG_FMT "<<- [CONNECT %.*s]", CLIENT_LOG_ARGS(c), (int)len, json);
+  g_autoptr(JsonParser) parser = json_parser_new();
+  if (!json_parser_load_from_data(parser, json, (gssize)len, NULL)) return NATS_ERR_CONNECT_PARSE;
+  JsonNode *root = json_parser_get_root(parser);
+  if (!root || JSON_NODE_TYPE(root) != JSON_NODE_OBJECT) return NATS_ERR_CONNECT_PARSE;
+  JsonObject *o = json_node_get_object(root);
+  ClientConnectOpts *co = &c->opts;
+  co->verbose = json_get_bool(o, "verbose", co->verbose);
+  co->pedantic = json_get_bool(o, "pedantic", co->pedantic);
+  co->tls_required = json_get_bool(o, "tls_required", co->tls_required);
+  co->echo = json_get_bool(o, "echo", co->echo);
+  co->headers = json_get_bool(o, "headers", co->headers);
+  co->no_responders = json_get_bool(o, "no_responders", co->no_responders);
+  JsonNode *proto = json_object_get_member(o, "protocol");
+  if (proto && JSON_NODE_TYPE(proto) == JSON_NODE_VALUE && json_node_get_value_type(proto) == G_TYPE_INT64)
+    co->protocol = (int)json_node_get_int(proto);
+  g_free(co->name), co->name = json_dup_string(o, "name");
+  g_free(co->lang), co->lang = json_dup_string(o, "lang");
+  g_free(co->version), co->version = json_dup_string(o, "version");
+  g_free(co->user), co->user = json_dup_string(o, "user");
+  g_free(co->auth_token), co->auth_token = json_dup_string(o, "auth_token");
+  g_free(co->jwt), co->jwt = json_dup_string(o, "jwt");
+  g_free(co->nkey), co->nkey = json_dup_string(o, "nkey");
+  g_free(co->sig), co->sig = json_dup_string(o, "sig");
+
+  c->connect_received = true;
+  c->last_activity = loop_now(s->loop);
+  c->headers = !s->opts->no_header_support && co->headers;
+  loop_timer_stop(s->loop, &c->ping_timer);
+  client_arm_first_ping(c);
+
+  if (co->protocol < 0 || co->protocol > 1) return NATS_ERR_BAD_CLIENT_PROTOCOL;
+  if (co->no_responders && !c->headers) return NATS_ERR_NO_RESPONDERS_REQUIRES_HEADERS;
+  if (co->verbose) client_send_ok(c);
+  return NATS_OK;
+}
+
+static NatsError on_info(void *ctx, const char *json, size_t len) {
+  /* Clients may send INFO; nats-server ignores it for client connections. */
+  return NATS_OK;
+}
+
+static NatsError on_pub_args(void *ctx, const ParserPub *pub) {
+  Client *c = ctx;
+  RETURN_IF_CLOSED(c);
+  if (log_trace_enabled) {
+    if (pub->hdr_len >= 0)
+      log_trace(CLIENT_LOG_FMT "<<- [HPUB %.*s%s%.*s %" G_GINT64_FORMAT " %" G_GINT64_FORMAT "]", CLIENT_LOG_ARGS(c),
+                (int)pub->subject_len, pub->subject, pub->reply_len ? " " : "", (int)pub->reply_len,
+                pub->reply ? pub->reply : "", pub->hdr_len, pub->total_len);
+    else
+      log_trace(CLIENT_LOG_FMT "<<- [PUB %.*s%s%.*s %" G_GINT64_FORMAT "]", CLIENT_LOG_ARGS(c),
+                (int)pub->subject_len, pub->subject, pub->reply_len ? " " : "", (int)pub->reply_len,
+                pub->reply ? pub->reply : "", pub->total_len);
+  }
+  /* In pedantic mode nats-server reports a bad publish subject but still
+   * reads (and routes) the message. */
+  if (c->opts.pedantic && !subject_is_valid_literal(pub->subject, pub->subject_len))
+    client_send_err(c, errors_text(NATS_ERR_INVALID_PUBLISH_SUBJECT));
+  return NATS_OK;
+}
+
+static NatsError on_msg(void *ctx, const ParserPub *pub, const char *payload) {
+  Client *c = ctx;
+  RETURN_IF_CLOSED(c);
+  Server *s = c->srv;
+  if (log_trace_enabled)
+    log_trace(CLIENT_LOG_FMT "<<- MSG_PAYLOAD: [\"%.*s\"]", CLIENT_LOG_ARGS(c), (int)MIN(pub->total_len, 1024), payload);
+  c->in_msgs++;
+  c->in_bytes += (uint64_t)pub->total_len;
+  s->in_msgs++;
+  s->in_bytes += (uint64_t)pub->total_len;
+  c->acc->in_msgs++;
+  c->acc->in_bytes += (uint64_t)pub->total_len;
+  c->last_activity = loop_now(s->loop);
+  /* nats-server acknowledges before it delivers. */
+  if (c->opts.verbose) client_send_ok(c);
+  client_process_msg(c, pub, payload);
+  return c->state == CLIENT_OPEN ? NATS_OK : NATS_ERR_CLIENT_CLOSED;
+}
+
+static NatsError on_sub(void *ctx, const char *subject, size_t subject_len, const char *queue, size_t queue_len,
+                        const char *sid, size_t sid_len) {
+  Client *c = ctx;
+  RETURN_IF_CLOSED(c);
+  Server *s = c->srv;
+  if (log_trace_enabled)
+    log_trace(CLIENT_LOG_FMT "<<- [SUB %.*s%s%.*s %.*s]", CLIENT_LOG_ARGS(c), (int)subject_len, subject,
+              queue_len ? " " : "", (int)queue_len, queue ? queue : "", (int)sid_len, sid);
+  c->last_activity = loop_now(s->loop);
+  if (!subject_is_valid(subject, subject_len) || (queue_len && !subject_is_valid_queue(queue, queue_len))) {
+    client_send_err(c, errors_text(NATS_ERR_INVALID_SUBJECT));
+    return NATS_OK;
+  }
+  if (s->opts->max_subscriptions > 0 && g_hash_table_size(c->subs) >= (guint)s->opts->max_subscriptions)
+    return NATS_ERR_MAX_SUBSCRIPTIONS;
+  char sid_key[256];
+  if (sid_len < sizeof sid_key) {
+    memcpy(sid_key, sid, sid_len);
+    sid_key[sid_len] = '\0';
+    if (g_hash_table_contains(c->subs, sid_key)) {
+      /* nats-server keeps the first subscription for a repeated sid */
+      if (c->opts.verbose) client_send_ok(c);
+      return NATS_OK;
+    }
+  }
+  Subscription *sub = subscription_new(c, subject, subject_len, queue, queue_len, sid, sid_len);
+  if (g_hash_table_contains(c->subs, sub->sid)) {
+    subscription_unref(sub);
+    if (c->opts.verbose) client_send_ok(c);
+    return NATS_OK;
+  }
+  if (sublist_insert(c->acc->sublist, sub) != 0) {
+    subscription_unref(sub);
+    client_send_err(c, errors_text(NATS_ERR_INVALID_SUBJECT));
+    return NATS_OK;
+  }
+  g_hash_table_insert(c->subs, sub->sid, sub);
+  if (c->opts.verbose) client_send_ok(c);
+  return NATS_OK;
+}
+
+static NatsError on_unsub(void *ctx, const char *sid, size_t sid_len, int64_t max) {
+  Client *c = ctx;
+  RETURN_IF_CLOSED(c);
+  if (log_trace_enabled) {
+    if (max > 0)
+      log_trace(CLIENT_LOG_FMT "<<- [UNSUB %.*s %" G_GINT64_FORMAT "]", CLIENT_LOG_ARGS(c), (int)sid_len, sid, max);
+    else
+      log_trace(CLIENT_LOG_FMT "<<- [UNSUB %.*s]", CLIENT_LOG_ARGS(c), (int)sid_len, sid);
+  }
+  c->last_activity = loop_now(c->srv->loop);
+  g_autofree char *key = g_strndup(sid, sid_len);
+  Subscription *sub = g_hash_table_lookup(c->subs, key);
+  if (sub) {
+    if (max > 0 && sub->delivered < max) {
+      sub->max = max;
+    } else {
+      sublist_remove(c->acc->sublist, sub);
+      sub->closed = true;
+      log_trace(CLIENT_LOG_FMT "<-> [DELSUB %s]", CLIENT_LOG_ARGS(c), sub->sid);
+      g_hash_table_steal(c->subs, sub->sid);
+      subscription_unref(sub);
+    }
+  }
+  if (c->opts.verbose) client_send_ok(c);
+  return NATS_OK;
+}
+
+static NatsError on_ping(void *ctx) {
+  Client *c = ctx;
+  RETURN_IF_CLOSED(c);
+  log_trace(CLIENT_LOG_FMT "<<- [PING]", CLIENT_LOG_ARGS(c));
+  log_trace(CLIENT_LOG_FMT "->> [PONG]", CLIENT_LOG_ARGS(c));
+  c->last_ping_in = loop_now(c->srv->loop);
+  client_queue_outbound(c, "PONG\r\n", 6);
+  return NATS_OK;
+}
+
+static NatsError on_pong(void *ctx) {
+  Client *c = ctx;
+  RETURN_IF_CLOSED(c);
+  log_trace(CLIENT_LOG_FMT "<<- [PONG]", CLIENT_LOG_ARGS(c));
+  c->pings_out = 0;
+  return NATS_OK;
+}
+
+static NatsError on_ok(void *ctx) { return NATS_OK; }
+
+static NatsError on_err(void *ctx, const char *msg, size_t len) {
+  Client *c = ctx;
+  log_error(CLIENT_LOG_FMT "Client Error %.*s", CLIENT_LOG_ARGS(c), (int)len, msg);
+  return NATS_ERR_CLIENT_SENT_ERR;
+}
+
+static const ParserCallbacks client_parser_callbacks = {
+    .on_pub_args = on_pub_args,
+    .on_msg = on_msg,
+    .on_sub = on_sub,
+    .on_unsub = on_unsub,
+    .on_connect = on_connect,
+    .on_info = on_info,
+    .on_ping = on_ping,
+    .on_pong = on_pong,
+    .on_ok = on_ok,
+    .on_err = on_err,
+};
+
+/* ---- read path ----------------------------------------------------------- */
+
+static void client_handle_error(Client *c, NatsError err) {
+  if (err == NATS_OK || err == NATS_ERR_CLIENT_CLOSED) return;
+  const char *text = errors_text(err);
+  if (text) client_send_err(c, text);
+  if (errors_closes(err)) {
+    if (!text) log_error(CLIENT_LOG_FMT "Client parser ERROR (%d)", CLIENT_LOG_ARGS(c), (int)err);
+    client_close(c, errors_closed_state(err));
+  }
+}
+
+static void client_read(Client *c) {
+  Server *s = c->srv;
+  for (int i = 0; i < CLIENT_MAX_READS_PER_DISPATCH && c->state == CLIENT_OPEN; i++) {
+    ssize_t n = read(c->fd, s->read_buf, s->read_buf_cap);
+    if (n == 0) {
+      client_close(c, CLOSED_CLIENT_CLOSED);
+      return;
+    }
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+      client_close(c, errno == ECONNRESET ? CLOSED_CLIENT_CLOSED : CLOSED_READ_ERROR);
+      return;
+    }
+    NatsError err = parser_parse(&c->parser, s->read_buf, (size_t)n, &client_parser_callbacks, c);
+    if (err != NATS_OK) {
+      client_handle_error(c, err);
+      return;
+    }
+    if ((size_t)n < s->read_buf_cap) return;  /* drained the socket */
+  }
+}
+
+static void client_on_io(void *data, uint32_t events) {
+  Client *c = data;
+  if (c->state == CLIENT_CLOSED) return;
+  if (events & EPOLLOUT) client_flush(c);
+  if (c->state == CLIENT_OPEN && (events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP))) client_read(c);
+}
+
+/* ---- timers -------------------------------------------------------------- */
+
+static void client_ping_timer_fired(void *data) {
+  Client *c = data;
+  Server *s = c->srv;
+  if (c->state != CLIENT_OPEN) return;
+  int64_t now = loop_now(s->loop);
+  int64_t interval = s->opts->ping_interval_us;
+  /* Like nats-server: recent traffic or a PING from the client proves the
+   * connection is alive, so no PING is needed this round. */
+  bool recent_activity = c->last_activity && now - c->last_activity < interval;
+  bool recent_ping = c->last_ping_in && now - c->last_ping_in < interval;
+  if (recent_activity) {
+    log_debug(CLIENT_LOG_FMT "Delaying PING due to client activity %" G_GINT64_FORMAT "s ago", CLIENT_LOG_ARGS(c),
+              (now - c->last_activity + G_USEC_PER_SEC / 2) / G_USEC_PER_SEC);
+  } else if (recent_ping) {
+    log_debug(CLIENT_LOG_FMT "Delaying PING due to remote ping %" G_GINT64_FORMAT "s ago", CLIENT_LOG_ARGS(c),
+              (now - c->last_ping_in + G_USEC_PER_SEC / 2) / G_USEC_PER_SEC);
+  } else {
+    if (c->pings_out + 1 > s->opts->max_pings_out) {
+      log_debug(CLIENT_LOG_FMT "Stale Client Connection - Closing", CLIENT_LOG_ARGS(c));
+      client_send_err(c, errors_text(NATS_ERR_STALE_CONNECTION));
+      client_close(c, errors_closed_state(NATS_ERR_STALE_CONNECTION));
+      return;
+    }
+    c->pings_out++;
+    log_trace(CLIENT_LOG_FMT "->> [PING]", CLIENT_LOG_ARGS(c));
+    client_queue_outbound(c, "PING\r\n", 6);
+  }
+  loop_timer_start(s->loop, &c->ping_timer, now + interval, client_ping_timer_fired, c);
+}

@@ -1,0 +1,51 @@
+/* main.c — process entry: options, logging, then the server loop.
+ * With --signal it only sends a signal to a running server and exits. */
+#include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "log.h"
+#include "opts.h"
+#include "server.h"
+
+int main(int argc, char **argv) {
+  Options *opts = opts_new_default();
+  g_autofree char *signal_cmd = NULL;
+  switch (opts_parse_args(opts, argc, argv, &signal_cmd)) {
+    case OPTS_EXIT_OK:
+      opts_free(opts);
+      return 0;
+    case OPTS_EXIT_ERROR:
+      opts_free(opts);
+      return 1;
+    case OPTS_SIGNAL: {
+      opts_free(opts);
+      return server_send_signal(signal_cmd);
+    }
+    case OPTS_RUN:
+      break;
+  }
+  LogConfig lc = {.debug = opts->debug,
+                  .trace = opts->trace,
+                  .trace_verbose = opts->trace_verbose,
+                  .logtime = opts->logtime,
+                  .logtime_utc = opts->logtime_utc,
+                  .file = opts->log_file};
+  g_autofree char *log_error_text = NULL;
+  if (!log_configure(&lc, &log_error_text)) {
+    fprintf(stderr, "cnatsd: %s\n", log_error_text);
+    opts_free(opts);
+    return 1;
+  }
+  GError *error = NULL;
+  Server *s = server_new(opts, &error);
+  if (!s) {
+    fprintf(stderr, "cnatsd: %s\n", error->message);
+    g_error_free(error);
+    return 1;
+  }
+  int rc = server_run(s);
+  server_free(s);
+  log_close();
+  return rc;
+}

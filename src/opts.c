@@ -1,0 +1,319 @@
+/* opts.c — options: defaults and the command line.
+ *
+ * The command line follows Go's `flag` package, which nats-server uses: a
+ * flag may start with one or two dashes, takes its value as the next
+ * argument or after '=', boolean flags take a value only after '=', and
+ * parsing stops at the first non-flag argument.  The flag table below is the
+ * single place a flag is declared; each row names the option it sets.
+ *
+ * Runs on the main thread before the loop starts. */
+#include "opts.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "const.h"
+
+Options *opts_new_default(void) {
+  Options *o = g_new0(Options, 1);
+  o->host = g_strdup(DEFAULT_HOST);
+  o->port = DEFAULT_PORT;
+  o->logtime = true;
+  o->max_connections = DEFAULT_MAX_CONNECTIONS;
+  o->max_payload = MAX_PAYLOAD_SIZE;
+  o->max_control_line = MAX_CONTROL_LINE_SIZE;
+  o->max_pending = MAX_PENDING_SIZE;
+  o->write_deadline_us = DEFAULT_FLUSH_DEADLINE_US;
+  o->ping_interval_us = DEFAULT_PING_INTERVAL_US;
+  o->max_pings_out = DEFAULT_PING_MAX_OUT;
+  o->auth_timeout_us = AUTH_TIMEOUT_US;
+  o->lame_duck_duration_us = DEFAULT_LAME_DUCK_DURATION_US;
+  o->lame_duck_grace_period_us = DEFAULT_LAME_DUCK_GRACE_PERIOD_US;
+  o->max_closed_clients = DEFAULT_MAX_CLOSED_CLIENTS;
+  return o;
+}
+
+void opts_free(Options *o) {
+  if (!o) return;
+  g_free(o->host);
+  g_free(o->server_name);
+  g_free(o->client_advertise);
+  g_free(o->pid_file);
+  g_free(o->ports_file_dir);
+  g_free(o->config_file);
+  g_free(o->log_file);
+  g_free(o);
+}
+
+/* ---- Go duration syntax -------------------------------------------------- */
+
+bool opts_parse_duration(const char *s, int64_t *out_us) {
+  /* [-+]?([0-9]*(\.[0-9]*)?[a-z]+)+ with units ns us µs ms s m h; "0" alone is valid. */
+  static const struct { const char *unit; double us; } units[] = {
+      {"ns", 1e-3}, {"us", 1}, {"\xc2\xb5s", 1}, {"\xce\xbcs", 1}, {"ms", 1e3}, {"s", 1e6}, {"m", 60e6}, {"h", 3600e6}};
+  const char *p = s;
+  bool neg = false;
+  if (*p == '-' || *p == '+') neg = *p++ == '-';
+  if (strcmp(p, "0") == 0) {
+    *out_us = 0;
+    return true;
+  }
+  if (!*p) return false;
+  double total = 0;
+  while (*p) {
+    char *end;
+    if (!(g_ascii_isdigit(*p) || *p == '.')) return false;
+    double v = g_ascii_strtod(p, &end);
+    if (end == p) return false;
+    p = end;
+    size_t best = 0;
+    double mult = 0;
+    for (size_t i = 0; i < G_N_ELEMENTS(units); i++) {
+      size_t n = strlen(units[i].unit);
+      if (strncmp(p, units[i].unit, n) == 0 && n > best) {
+        best = n;
+        mult = units[i].us;
+      }
+    }
+    if (!best) return false;
+    p += best;
+    total += v * mult;
+  }
+  if (total > 9.2e18) return false;
+  *out_us = (int64_t)(neg ? -total : total);
+  return true;
+}
+
+/* ---- command line -------------------------------------------------------- */
+
+typedef enum FlagKind { FLAG_STRING, FLAG_INT, FLAG_BOOL, FLAG_SPECIAL } FlagKind;
+
+typedef struct FlagSpec {
+  const char *names;   /* '|'-separated spellings without dashes */
+  FlagKind kind;
+  size_t offset;       /* into Options, for STRING/INT/BOOL */
+  int special;         /* for FLAG_SPECIAL */
+  bool supported;      /* false: accepted by nats-server, not by cnatsd yet */
+} FlagSpec;
+
+enum { SP_HELP = 1, SP_VERSION, SP_SIGNAL, SP_DV, SP_VV, SP_DVV, SP_HELP_TLS };
+
+#define OFF(f) offsetof(Options, f)
+static const FlagSpec flag_table[] = {
+    {"a|addr|net", FLAG_STRING, OFF(host), 0, true},
+    {"p|port", FLAG_INT, OFF(port), 0, true},
+    {"n|name|server_name", FLAG_STRING, OFF(server_name), 0, true},
+    {"P|pid", FLAG_STRING, OFF(pid_file), 0, true},
+    {"ports_file_dir", FLAG_STRING, OFF(ports_file_dir), 0, true},
+    {"client_advertise", FLAG_STRING, OFF(client_advertise), 0, true},
+    {"c|config", FLAG_STRING, OFF(config_file), 0, false},
+    {"t", FLAG_BOOL, OFF(check_config), 0, false},
+    {"l|log", FLAG_STRING, OFF(log_file), 0, true},
+    {"T|logtime", FLAG_BOOL, OFF(logtime), 0, true},
+    {"D|debug", FLAG_BOOL, OFF(debug), 0, true},
+    {"V|trace", FLAG_BOOL, OFF(trace), 0, true},
+    {"VV", FLAG_SPECIAL, 0, SP_VV, true},
+    {"DV", FLAG_SPECIAL, 0, SP_DV, true},
+    {"DVV", FLAG_SPECIAL, 0, SP_DVV, true},
+    {"sl|signal", FLAG_SPECIAL, 0, SP_SIGNAL, true},
+    {"h|help", FLAG_SPECIAL, 0, SP_HELP, true},
+    {"v|version", FLAG_SPECIAL, 0, SP_VERSION, true},
+    {"help_tls", FLAG_SPECIAL, 0, SP_HELP_TLS, false},
+    /* Flags of later work (configuration/auth/TLS/cluster/JetStream issues):
+     * refused with a clear message instead of silently ignored. */
+    {"m|http_port", FLAG_INT, OFF(http_port), 0, false},
+    {"ms|https_port", FLAG_STRING, 0, 0, false},
+    {"s|syslog", FLAG_BOOL, 0, 0, false},
+    {"r|remote_syslog", FLAG_STRING, 0, 0, false},
+    {"log_size_limit", FLAG_STRING, 0, 0, false},
+    {"max_traced_msg_len", FLAG_STRING, 0, 0, false},
+    {"js|jetstream", FLAG_BOOL, 0, 0, false},
+    {"sd|store_dir", FLAG_STRING, 0, 0, false},
+    {"user", FLAG_STRING, 0, 0, false},
+    {"pass", FLAG_STRING, 0, 0, false},
+    {"auth", FLAG_STRING, 0, 0, false},
+    {"tls", FLAG_BOOL, 0, 0, false},
+    {"tlscert", FLAG_STRING, 0, 0, false},
+    {"tlskey", FLAG_STRING, 0, 0, false},
+    {"tlsverify", FLAG_BOOL, 0, 0, false},
+    {"tlscacert", FLAG_STRING, 0, 0, false},
+    {"routes", FLAG_STRING, 0, 0, false},
+    {"cluster", FLAG_STRING, 0, 0, false},
+    {"cluster_name", FLAG_STRING, 0, 0, false},
+    {"no_advertise", FLAG_BOOL, 0, 0, false},
+    {"cluster_advertise", FLAG_STRING, 0, 0, false},
+    {"connect_retries", FLAG_INT, 0, 0, false},
+    {"cluster_listen", FLAG_STRING, 0, 0, false},
+    {"profile", FLAG_INT, 0, 0, false},
+};
+#undef OFF
+
+static const char usage_text[] =
+    "\n"
+    "Usage: cnatsd [options]\n"
+    "\n"
+    "Server Options:\n"
+    "    -a, --addr, --net <host>         Bind to host address (default: 0.0.0.0)\n"
+    "    -p, --port <port>                Use port for clients (default: 4222)\n"
+    "    -n, --name\n"
+    "        --server_name <server_name>  Server name (default: auto)\n"
+    "    -P, --pid <file>                 File to store PID\n"
+    "    -sl,--signal <signal>[=<pid>]    Send signal to cnatsd process (ldm, stop, quit, term, reopen, reload)\n"
+    "                                     pid> can be either a PID (e.g. 1) or the path to a PID file (e.g. /var/run/cnatsd.pid)\n"
+    "        --client_advertise <string>  Client URL to advertise to other servers\n"
+    "        --ports_file_dir <dir>       Creates a ports file in the specified directory (<executable_name>_<pid>.ports).\n"
+    "\n"
+    "Logging Options:\n"
+    "    -l, --log <file>                 File to redirect log output\n"
+    "    -T, --logtime                    Timestamp log entries (default: true)\n"
+    "    -D, --debug                      Enable debugging output\n"
+    "    -V, --trace                      Trace the raw protocol\n"
+    "    -VV                              Verbose trace (traces system account as well)\n"
+    "    -DV                              Debug and trace\n"
+    "    -DVV                             Debug and verbose trace (traces system account as well)\n"
+    "\n"
+    "Common Options:\n"
+    "    -h, --help                       Show this message\n"
+    "    -v, --version                    Show version\n"
+    "\n"
+    "Not yet supported (accepted by nats-server; refused here with an error):\n"
+    "    -c, -t, -m, -ms, -s, -r, --log_size_limit, --max_traced_msg_len, -js, -sd,\n"
+    "    --user, --pass, --auth, --tls*, --routes, --cluster*, --no_advertise,\n"
+    "    --connect_retries, --profile, --help_tls\n"
+    "\n";
+
+static const FlagSpec *flag_lookup(const char *name, size_t len) {
+  for (size_t i = 0; i < G_N_ELEMENTS(flag_table); i++) {
+    const char *p = flag_table[i].names;
+    while (*p) {
+      const char *bar = strchr(p, '|');
+      size_t n = bar ? (size_t)(bar - p) : strlen(p);
+      if (n == len && strncmp(p, name, len) == 0) return &flag_table[i];
+      p += n + (bar ? 1 : 0);
+    }
+  }
+  return NULL;
+}
+
+static bool parse_go_bool(const char *v, bool *out) {
+  /* strconv.ParseBool */
+  static const char *t[] = {"1", "t", "T", "TRUE", "true", "True"};
+  static const char *f[] = {"0", "f", "F", "FALSE", "false", "False"};
+  for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
+    if (strcmp(v, t[i]) == 0) return (*out = true), true;
+    if (strcmp(v, f[i]) == 0) return (*out = false), true;
+  }
+  return false;
+}
+
+static bool parse_go_int(const char *v, int64_t *out) {
+  /* strconv.ParseInt(v, 0, 64): optional sign, 0x/0o/0b prefixes, '_' separators ignored here. */
+  if (!*v) return false;
+  errno = 0;
+  char *end;
+  long long n = strtoll(v, &end, 0);
+  if (errno || *end) return false;
+  *out = n;
+  return true;
+}
+
+OptsAction opts_parse_args(Options *o, int argc, char **argv, char **signal_cmd) {
+  int i = 1;
+  for (; i < argc; i++) {
+    const char *arg = argv[i];
+    if (arg[0] != '-' || arg[1] == '\0') break;  /* first non-flag */
+    const char *name = arg + 1;
+    if (*name == '-') {
+      name++;
+      if (*name == '\0') {  /* "--" ends flags */
+        i++;
+        break;
+      }
+    }
+    if (*name == '-' || *name == '=') {
+      fprintf(stderr, "bad flag syntax: %s\n", arg);
+      fputs(usage_text, stdout);
+      return OPTS_EXIT_ERROR;
+    }
+    const char *eq = strchr(name, '=');
+    size_t name_len = eq ? (size_t)(eq - name) : strlen(name);
+    const char *value = eq ? eq + 1 : NULL;
+    const FlagSpec *f = flag_lookup(name, name_len);
+    if (!f) {
+      /* nats-server prints this and exits 0 (its usage() exits 0); we exit 1,
+       * as an unknown flag is an error a script should see. */
+      fprintf(stderr, "flag provided but not defined: -%.*s\n", (int)name_len, name);
+      fputs(usage_text, stdout);
+      return OPTS_EXIT_ERROR;
+    }
+    if (!f->supported) {
+      fprintf(stderr, "cnatsd: flag -%.*s is not supported yet\n", (int)name_len, name);
+      return OPTS_EXIT_ERROR;
+    }
+    bool takes_value = f->kind == FLAG_STRING || f->kind == FLAG_INT || (f->kind == FLAG_SPECIAL && f->special == SP_SIGNAL);
+    if (takes_value && !value) {
+      if (i + 1 >= argc) {
+        fprintf(stderr, "flag needs an argument: -%.*s\n", (int)name_len, name);
+        fputs(usage_text, stdout);
+        return OPTS_EXIT_ERROR;
+      }
+      value = argv[++i];
+    }
+    char *field = (char *)o + f->offset;
+    switch (f->kind) {
+      case FLAG_STRING:
+        g_free(*(char **)field);
+        *(char **)field = g_strdup(value);
+        break;
+      case FLAG_INT: {
+        int64_t n;
+        if (!parse_go_int(value, &n) || n < G_MININT || n > G_MAXINT) {
+          fprintf(stderr, "invalid value \"%s\" for flag -%.*s: parse error\n", value, (int)name_len, name);
+          fputs(usage_text, stdout);
+          return OPTS_EXIT_ERROR;
+        }
+        *(int *)field = (int)n;
+        break;
+      }
+      case FLAG_BOOL: {
+        bool b = true;
+        if (value && !parse_go_bool(value, &b)) {
+          fprintf(stderr, "invalid boolean value \"%s\" for -%.*s: parse error\n", value, (int)name_len, name);
+          fputs(usage_text, stdout);
+          return OPTS_EXIT_ERROR;
+        }
+        *(bool *)field = b;
+        break;
+      }
+      case FLAG_SPECIAL:
+        switch (f->special) {
+          case SP_HELP:
+            fputs(usage_text, stdout);
+            return OPTS_EXIT_OK;
+          case SP_VERSION:
+            printf("cnatsd: v%s (nats-server protocol v%s)\n", CNATSD_VERSION, NATS_VERSION);
+            return OPTS_EXIT_OK;
+          case SP_SIGNAL:
+            *signal_cmd = g_strdup(value);
+            break;
+          case SP_DV:
+            o->debug = o->trace = true;
+            break;
+          case SP_VV:
+            o->trace = o->trace_verbose = true;
+            break;
+          case SP_DVV:
+            o->debug = o->trace = o->trace_verbose = true;
+            break;
+        }
+        break;
+    }
+  }
+  if (i < argc) {
+    fprintf(stderr, "cnatsd: unrecognized command: \"%s\"\n", argv[i]);
+    return OPTS_EXIT_ERROR;
+  }
+  return *signal_cmd ? OPTS_SIGNAL : OPTS_RUN;
+}

@@ -1,0 +1,52 @@
+/* opts.h — server options: defaults, command line (Go flag syntax), and
+ * later the config file.  An Options value is built once at startup (and
+ * again on reload) and then read-only; the server keeps a borrowed pointer. */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "forward.h"
+
+struct Options {
+  char *host;                 /* owned; -a */
+  int port;                   /* -p; -1 or 0 = random */
+  char *server_name;          /* owned; -n */
+  char *client_advertise;     /* owned */
+  char *pid_file;             /* owned; -P */
+  char *ports_file_dir;       /* owned */
+  char *config_file;          /* owned; -c */
+  char *log_file;             /* owned; -l */
+  bool debug, trace, trace_verbose, logtime, logtime_utc;
+  bool check_config;          /* -t */
+  int http_port;              /* -m: 0 = off, -1 = random */
+  int64_t max_connections;
+  int64_t max_subscriptions;  /* 0 = unlimited */
+  int64_t max_payload;
+  int64_t max_control_line;
+  int64_t max_pending;
+  int64_t write_deadline_us;
+  int64_t ping_interval_us;
+  int64_t max_pings_out;
+  int64_t auth_timeout_us;
+  int64_t lame_duck_duration_us;
+  int64_t lame_duck_grace_period_us;
+  int64_t max_closed_clients;
+  bool no_header_support;
+  bool no_sublist_cache;
+};
+
+/* What main should do after parsing the command line. */
+typedef enum OptsAction { OPTS_RUN, OPTS_EXIT_OK, OPTS_EXIT_ERROR, OPTS_SIGNAL } OptsAction;
+
+Options *opts_new_default(void);                       /* (transfer full) */
+void opts_free(Options *o);                            /* accepts NULL */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Options, opts_free)
+
+/* Parses argv with Go's flag rules (-x / --x, "-x v" / "-x=v", bool flags
+ * take only "=value").  Prints help/version/errors itself, as nats-server
+ * does.  For OPTS_SIGNAL, *signal_cmd receives the --signal argument. */
+OptsAction opts_parse_args(Options *o, int argc, char **argv, char **signal_cmd);
+
+/* Parses a Go duration ("2s", "1m30s", "500ms"); false on bad syntax. */
+bool opts_parse_duration(const char *s, int64_t *out_us);

@@ -1,0 +1,549 @@
+/* server.c — the Server (see server.h): listener and accept backoff, client
+ * table, INFO, post-dispatch flush/reap, signals, lame duck, shutdown, pid and
+ * ports files, and --signal.
+ *
+ * Thread: everything runs on the protocol loop thread (the main thread).
+ * Signals arrive through g_unix_signal_add, i.e. on the loop as ordinary
+ * callbacks, so no handler ever races the protocol state. */
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <gio/gio.h>
+#include <glib-unix.h>
+#include <ifaddrs.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "accounts.h"
+#include "client.h"
+#include "const.h"
+#include "errors.h"
+#include "log.h"
+#include "opts.h"
+
+#define SERVER_READ_BUF_SIZE MAX_BUF_SIZE
+#define SERVER_ACCEPTS_PER_DISPATCH 256
+
+static void server_post_dispatch(void *data);
+static void server_on_accept(void *data, uint32_t events);
+
+/* ---- INFO ---------------------------------------------------------------- */
+
+static void json_append_string(GString *out, const char *s) {
+  g_string_append_c(out, '"');
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    switch (*p) {
+      case '"': g_string_append(out, "\\\""); break;
+      case '\\': g_string_append(out, "\\\\"); break;
+      case '\n': g_string_append(out, "\\n"); break;
+      case '\r': g_string_append(out, "\\r"); break;
+      case '\t': g_string_append(out, "\\t"); break;
+      default:
+        if (*p < 0x20) g_string_append_printf(out, "\\u%04x", *p);
+        else g_string_append_c(out, (char)*p);
+    }
+  }
+  g_string_append_c(out, '"');
+}
+
+/* The part of INFO that is the same for every client, in nats-server's field
+ * order (clients do not care about order, but people diffing output do). */
+static void server_build_info_prefix(Server *s) {
+  GString *out = g_string_new("INFO {\"server_id\":");
+  json_append_string(out, s->identity.encoded_public);
+  g_string_append(out, ",\"server_name\":");
+  json_append_string(out, s->server_name);
+  g_string_append_printf(out, ",\"version\":\"%s\",\"proto\":%d,\"go\":\"cnatsd %s\",\"host\":", NATS_VERSION,
+                         PROTO_VERSION, CNATSD_VERSION);
+  json_append_string(out, s->opts->host);
+  g_string_append_printf(out, ",\"port\":%d", s->port);
+  if (!s->opts->no_header_support) g_string_append(out, ",\"headers\":true");
+  g_string_append_printf(out, ",\"max_payload\":%" G_GINT64_FORMAT, s->opts->max_payload);
+  g_free(s->info_prefix);
+  s->info_prefix_len = out->len;
+  s->info_prefix = g_string_free(out, FALSE);
+}
+
+size_t server_info_json(Server *s, Client *c, bool lame_duck, GString *out) {
+  size_t start = out->len;
+  g_string_append_len(out, s->info_prefix, (gssize)s->info_prefix_len);
+  g_string_append_printf(out, ",\"client_id\":%" G_GUINT64_FORMAT ",\"client_ip\":", c->cid);
+  json_append_string(out, c->host);
+  if (lame_duck) g_string_append(out, ",\"ldm\":true");
+  /* nats-server ends INFO with "} " before CRLF */
+  g_string_append(out, "} \r\n");
+  return out->len - start;
+}
+
+/* ---- listener ------------------------------------------------------------ */
+
+static int server_listen(Server *s, GError **error) {
+  const char *host = s->opts->host;
+  int port = s->opts->port;
+  if (port == -1) port = 0;  /* RANDOM_PORT */
+  struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+  struct addrinfo *res = NULL;
+  char portstr[16];
+  snprintf(portstr, sizeof portstr, "%d", port);
+  int rc = getaddrinfo(host, portstr, &hints, &res);
+  if (rc != 0) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "Error listening on port: %s:%d, \"%s\"", host, port,
+                gai_strerror(rc));
+    return -1;
+  }
+  int fd = -1;
+  int last_errno = 0;
+  for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+    fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0) {
+      last_errno = errno;
+      continue;
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 4096) == 0) break;
+    last_errno = errno;
+    close(fd);
+    fd = -1;
+  }
+  freeaddrinfo(res);
+  if (fd < 0) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "Error listening on port: %s:%d, \"%s\"", host, port,
+                g_strerror(last_errno));
+    return -1;
+  }
+  struct sockaddr_storage ss;
+  socklen_t sl = sizeof ss;
+  getsockname(fd, (struct sockaddr *)&ss, &sl);
+  s->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                           : ((struct sockaddr_in *)&ss)->sin_port);
+  s->listen_fd = fd;
+  return fd;
+}
+
+static void server_accept_resume(void *data) {
+  Server *s = data;
+  if (s->listen_fd >= 0 && s->listen_watch.fd < 0)
+    loop_watch_add(s->loop, &s->listen_watch, s->listen_fd, EPOLLIN, server_on_accept, s);
+}
+
+static void server_on_accept(void *data, uint32_t events) {
+  Server *s = data;
+  for (int i = 0; i < SERVER_ACCEPTS_PER_DISPATCH && s->listen_fd >= 0; i++) {
+    struct sockaddr_storage peer;
+    socklen_t plen = sizeof peer;
+    int fd = accept4(s->listen_fd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED) return;
+      /* Out of fds or memory: back off exponentially (10ms → 1s) instead of
+       * spinning on a listener that stays readable, as nats-server does. */
+      s->accept_sleep_us = s->accept_sleep_us ? MIN(s->accept_sleep_us * 2, ACCEPT_MAX_SLEEP_US) : ACCEPT_MIN_SLEEP_US;
+      log_error("Temporary Client Accept Error(%s), sleeping %" G_GINT64_FORMAT "ms", g_strerror(errno),
+                s->accept_sleep_us / 1000);
+      loop_watch_remove(s->loop, &s->listen_watch);
+      loop_timer_start(s->loop, &s->accept_timer, loop_now(s->loop) + s->accept_sleep_us, server_accept_resume, s);
+      return;
+    }
+    s->accept_sleep_us = 0;
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    s->total_connections++;
+    Client *c = client_new(s, fd, s->next_cid++, (struct sockaddr *)&peer);
+    g_hash_table_insert(s->clients, &c->cid, c);
+    client_start(c);
+    if (s->opts->max_connections > 0 && g_hash_table_size(s->clients) > (guint)s->opts->max_connections) {
+      client_send_err(c, errors_text(NATS_ERR_MAX_CONNECTIONS));
+      client_close(c, errors_closed_state(NATS_ERR_MAX_CONNECTIONS));
+    }
+  }
+}
+
+/* ---- client bookkeeping -------------------------------------------------- */
+
+void server_schedule_flush(Server *s, Client *c) {
+  if (c->in_flush_list) return;
+  c->in_flush_list = true;
+  c->next_flush = s->flush_head;
+  s->flush_head = c;
+}
+
+void server_client_closed(Server *s, Client *c) {
+  g_hash_table_remove(s->clients, &c->cid);
+  if (c->acc && c->acc->num_clients) c->acc->num_clients--;
+}
+
+static void server_post_dispatch(void *data) {
+  Server *s = data;
+  /* One writev per touched connection per dispatch. */
+  while (s->flush_head) {
+    Client *c = s->flush_head;
+    s->flush_head = c->next_flush;
+    c->next_flush = NULL;
+    c->in_flush_list = false;
+    client_flush(c);
+  }
+  while (s->closed_head) {
+    Client *c = s->closed_head;
+    s->closed_head = c->next_closed;
+    client_free(c);
+  }
+  if (s->shutting_down && s->num_draining == 0 && s->main_loop) g_main_loop_quit(s->main_loop);
+}
+
+/* ---- files --------------------------------------------------------------- */
+
+static char *server_client_urls_json(Server *s) {
+  GString *out = g_string_new("[");
+  const char *host = s->opts->host;
+  bool any = strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0 || strcmp(host, "[::]") == 0 || !*host;
+  bool first = true;
+  if (any) {
+    /* nats-server lists every local address when bound to all interfaces */
+    struct ifaddrs *ifs = NULL;
+    if (getifaddrs(&ifs) == 0) {
+      for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
+        if (!i->ifa_addr || (i->ifa_addr->sa_family != AF_INET && i->ifa_addr->sa_family != AF_INET6)) continue;
+        char a[INET6_ADDRSTRLEN];
+        const void *src = i->ifa_addr->sa_family == AF_INET ? (const void *)&((struct sockaddr_in *)i->ifa_addr)->sin_addr
+                                                            : (const void *)&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr;
+        inet_ntop(i->ifa_addr->sa_family, src, a, sizeof a);
+        if (i->ifa_addr->sa_family == AF_INET6)
+          g_string_append_printf(out, "%s\"nats://[%s]:%d\"", first ? "" : ",", a, s->port);
+        else
+          g_string_append_printf(out, "%s\"nats://%s:%d\"", first ? "" : ",", a, s->port);
+        first = false;
+      }
+      freeifaddrs(ifs);
+    }
+  } else if (strchr(host, ':')) {
+    g_string_append_printf(out, "\"nats://[%s]:%d\"", host, s->port);
+  } else {
+    g_string_append_printf(out, "\"nats://%s:%d\"", host, s->port);
+  }
+  g_string_append_c(out, ']');
+  return g_string_free(out, FALSE);
+}
+
+static bool server_write_files(Server *s, GError **error) {
+  if (s->opts->pid_file) {
+    g_autofree char *pid = g_strdup_printf("%ld", (long)getpid());
+    if (!g_file_set_contents(s->opts->pid_file, pid, -1, error)) return false;
+  }
+  if (s->opts->ports_file_dir) {
+    g_autofree char *exe = g_file_read_link("/proc/self/exe", NULL);
+    g_autofree char *base = g_path_get_basename(exe ? exe : "cnatsd");
+    g_autofree char *name = g_strdup_printf("%s_%ld.ports", base, (long)getpid());
+    s->ports_file = g_build_filename(s->opts->ports_file_dir, name, NULL);
+    g_autofree char *urls = server_client_urls_json(s);
+    g_autofree char *json = g_strdup_printf("{\"nats\":%s}", urls);
+    if (!g_file_set_contents(s->ports_file, json, -1, error)) return false;
+  }
+  return true;
+}
+
+static void server_remove_files(Server *s) {
+  if (s->opts->pid_file) unlink(s->opts->pid_file);
+  if (s->ports_file) unlink(s->ports_file);
+}
+
+/* ---- shutdown and lame duck ---------------------------------------------- */
+
+static void server_close_listener(Server *s) {
+  if (s->listen_fd < 0) return;
+  loop_watch_remove(s->loop, &s->listen_watch);
+  loop_timer_stop(s->loop, &s->accept_timer);
+  close(s->listen_fd);
+  s->listen_fd = -1;
+}
+
+static void server_shutdown_deadline(void *data) {
+  Server *s = data;
+  if (s->main_loop) g_main_loop_quit(s->main_loop);
+}
+
+void server_shutdown(Server *s) {
+  if (s->shutting_down) return;
+  s->shutting_down = true;
+  log_info("Initiating Shutdown...");
+  server_close_listener(s);
+  loop_timer_stop(s->loop, &s->ldm_timer);
+  GList *clients = g_hash_table_get_values(s->clients);
+  for (GList *l = clients; l; l = l->next) client_close(l->data, CLOSED_SERVER_SHUTDOWN);
+  g_list_free(clients);
+  /* Closed clients flush what they had queued; do not wait past the write
+   * deadline for any of them. */
+  loop_timer_start(s->loop, &s->shutdown_timer, g_get_monotonic_time() + s->opts->write_deadline_us,
+                   server_shutdown_deadline, s);
+  if (s->num_draining == 0 && s->main_loop) g_main_loop_quit(s->main_loop);
+}
+
+static void server_ldm_close_next(void *data) {
+  Server *s = data;
+  /* Close one client (or a batch, if the duration is too short for one at a
+   * time), then reschedule; when none remain, shut down. */
+  guint batch = 1;
+  if (s->ldm_interval_us <= 0) batch = MAX(1u, s->ldm_clients->len / 10);
+  while (batch-- > 0 && s->ldm_clients->len > 0) {
+    uint64_t cid = GPOINTER_TO_SIZE(g_ptr_array_steal_index_fast(s->ldm_clients, s->ldm_clients->len - 1));
+    Client *c = g_hash_table_lookup(s->clients, &cid);
+    if (c) client_close(c, CLOSED_SERVER_SHUTDOWN);
+  }
+  if (s->ldm_clients->len == 0 || g_hash_table_size(s->clients) == 0) {
+    server_shutdown(s);
+    return;
+  }
+  loop_timer_start(s->loop, &s->ldm_timer, loop_now(s->loop) + MAX(s->ldm_interval_us, 1000), server_ldm_close_next, s);
+}
+
+static void server_ldm_grace_over(void *data) {
+  Server *s = data;
+  log_info("Closing existing clients");
+  server_ldm_close_next(s);
+}
+
+void server_lame_duck(Server *s) {
+  if (s->shutting_down || s->lame_duck || s->listen_fd < 0) return;
+  log_info("Entering lame duck mode, stop accepting new clients");
+  s->lame_duck = true;
+  server_close_listener(s);
+  guint n = g_hash_table_size(s->clients);
+  if (n == 0) {
+    server_shutdown(s);
+    return;
+  }
+  int64_t grace = s->opts->lame_duck_grace_period_us;
+  if (grace < 0) grace = -grace;
+  int64_t dur = s->opts->lame_duck_duration_us - grace;
+  if (dur <= 0) dur = G_USEC_PER_SEC;
+  /* Spread the closes over the duration, at most one per second apart. */
+  s->ldm_interval_us = MIN(dur / n, (int64_t)G_USEC_PER_SEC);
+  s->ldm_clients = g_ptr_array_sized_new(n);
+  GHashTableIter it;
+  gpointer key, value;
+  g_hash_table_iter_init(&it, s->clients);
+  while (g_hash_table_iter_next(&it, &key, &value)) {
+    Client *c = value;
+    g_ptr_array_add(s->ldm_clients, GSIZE_TO_POINTER(c->cid));
+    /* Clients that understand async INFO learn they should move elsewhere. */
+    if (c->connect_received && c->opts.protocol >= 1) client_send_info(c, true);
+  }
+  loop_timer_start(s->loop, &s->ldm_timer, loop_now(s->loop) + grace, server_ldm_grace_over, s);
+}
+
+/* ---- signals ------------------------------------------------------------- */
+
+static gboolean on_sigint(gpointer data) {
+  Server *s = data;
+  log_debug("Trapped \"interrupt\" signal");
+  s->exit_code = 0;
+  server_shutdown(s);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_sigterm(gpointer data) {
+  Server *s = data;
+  log_debug("Trapped \"terminated\" signal");
+  /* nats-server exits 1 on SIGTERM, unless a lame duck shutdown is running. */
+  if (!s->lame_duck) {
+    s->exit_code = 1;
+    server_shutdown(s);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_sigusr1(gpointer data) {
+  log_debug("Trapped \"user defined signal 1\" signal");
+  if (!log_reopen()) log_error("Failed to reopen log file");
+  else log_info("File log re-opened");
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_sigusr2(gpointer data) {
+  log_debug("Trapped \"user defined signal 2\" signal");
+  server_lame_duck(data);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_sighup(gpointer data) {
+  Server *s = data;
+  log_debug("Trapped \"hangup\" signal");
+  if (!s->opts->config_file)
+    log_error("Failed to reload server configuration: can only reload config when a file is provided using -c or --config");
+  return G_SOURCE_CONTINUE;
+}
+
+/* ---- construction and run ------------------------------------------------ */
+
+Server *server_new(Options *opts, GError **error) {
+  if (sodium_init() < 0) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "libsodium initialisation failed");
+    opts_free(opts);
+    return NULL;
+  }
+  Server *s = g_new0(Server, 1);
+  s->opts = opts;
+  s->listen_fd = -1;
+  s->listen_watch.fd = -1;
+  s->next_cid = 1;
+  s->ctx = g_main_context_default();
+  s->start_time_real = g_get_real_time();
+  nkey_pair_create(&s->identity, NKEY_PREFIX_SERVER);
+  s->server_name = g_strdup(opts->server_name ? opts->server_name : s->identity.encoded_public);
+  s->clients = g_hash_table_new(g_int64_hash, g_int64_equal);
+  s->global_account = account_new(DEFAULT_GLOBAL_ACCOUNT, !opts->no_sublist_cache);
+  s->system_account = account_new(DEFAULT_SYSTEM_ACCOUNT, !opts->no_sublist_cache);
+  out_pool_init(&s->out_pool);
+  s->read_buf_cap = SERVER_READ_BUF_SIZE;
+  s->read_buf = g_malloc(s->read_buf_cap);
+  s->loop = loop_new(s->ctx);
+  loop_set_post_dispatch(s->loop, server_post_dispatch, s);
+  return s;
+}
+
+int server_run(Server *s) {
+  GError *error = NULL;
+  log_info("Starting cnatsd");
+  log_info("  Version:  %s (nats-server %s compatible)", CNATSD_VERSION, NATS_VERSION);
+  log_info("  Name:     %s", s->server_name);
+  log_info("  ID:       %s", s->identity.encoded_public);
+  log_debug("Created system account: \"%s\"", DEFAULT_SYSTEM_ACCOUNT);
+  if (server_listen(s, &error) < 0) {
+    log_fatal("%s", error->message);
+    g_error_free(error);
+    return 1;
+  }
+  server_build_info_prefix(s);
+  loop_watch_add(s->loop, &s->listen_watch, s->listen_fd, EPOLLIN, server_on_accept, s);
+  log_info("Listening for client connections on %s:%d", s->opts->host, s->port);
+  if (!server_write_files(s, &error)) {
+    log_fatal("%s", error->message);
+    g_error_free(error);
+    server_close_listener(s);
+    return 1;
+  }
+  s->signal_sources[0] = g_unix_signal_add(SIGINT, on_sigint, s);
+  s->signal_sources[1] = g_unix_signal_add(SIGTERM, on_sigterm, s);
+  s->signal_sources[2] = g_unix_signal_add(SIGUSR1, on_sigusr1, s);
+  s->signal_sources[3] = g_unix_signal_add(SIGUSR2, on_sigusr2, s);
+  s->signal_sources[4] = g_unix_signal_add(SIGHUP, on_sighup, s);
+  signal(SIGPIPE, SIG_IGN);
+  log_info("Server is ready");
+  s->main_loop = g_main_loop_new(s->ctx, FALSE);
+  g_main_loop_run(s->main_loop);
+  server_close_listener(s);
+  server_remove_files(s);
+  log_info("Server Exiting..");
+  return s->exit_code;
+}
+
+void server_free(Server *s) {
+  if (!s) return;
+  for (size_t i = 0; i < G_N_ELEMENTS(s->signal_sources); i++)
+    if (s->signal_sources[i]) g_source_remove(s->signal_sources[i]);
+  /* Anything still open (shutdown deadline passed) is dropped now. */
+  GList *clients = g_hash_table_get_values(s->clients);
+  for (GList *l = clients; l; l = l->next) client_close(l->data, CLOSED_SERVER_SHUTDOWN);
+  g_list_free(clients);
+  s->shutting_down = true;
+  s->main_loop = NULL;
+  server_post_dispatch(s);
+  g_hash_table_destroy(s->clients);
+  if (s->ldm_clients) g_ptr_array_free(s->ldm_clients, TRUE);
+  account_free(s->global_account);
+  account_free(s->system_account);
+  loop_free(s->loop);
+  out_pool_clear(&s->out_pool);
+  g_free(s->read_buf);
+  g_free(s->info_prefix);
+  g_free(s->server_name);
+  g_free(s->ports_file);
+  opts_free(s->opts);
+  sodium_memzero(&s->identity, sizeof s->identity);
+  g_free(s);
+}
+
+/* ---- --signal ------------------------------------------------------------ */
+
+static GArray *find_server_pids(void) {
+  GArray *pids = g_array_new(FALSE, FALSE, sizeof(int));
+  DIR *d = opendir("/proc");
+  if (!d) return pids;
+  struct dirent *e;
+  int self = getpid();
+  while ((e = readdir(d))) {
+    char *end;
+    long pid = strtol(e->d_name, &end, 10);
+    if (*end || pid <= 0 || pid == self) continue;
+    g_autofree char *path = g_strdup_printf("/proc/%ld/comm", pid);
+    g_autofree char *comm = NULL;
+    if (!g_file_get_contents(path, &comm, NULL, NULL)) continue;
+    g_strstrip(comm);
+    if (strcmp(comm, "cnatsd") == 0) {
+      int p = (int)pid;
+      g_array_append_val(pids, p);
+    }
+  }
+  closedir(d);
+  return pids;
+}
+
+int server_send_signal(const char *cmd_arg) {
+  g_autofree char *cmd = g_strdup(cmd_arg);
+  char *pid_str = strchr(cmd, '=');
+  if (pid_str) *pid_str++ = '\0';
+  static const struct { const char *name; int sig; } commands[] = {
+      {"stop", SIGKILL}, {"quit", SIGINT}, {"reopen", SIGUSR1}, {"reload", SIGHUP}, {"ldm", SIGUSR2}, {"term", SIGTERM}};
+  int sig = 0;
+  for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
+    if (strcmp(cmd, commands[i].name) == 0) sig = commands[i].sig;
+  if (!sig) {
+    fprintf(stderr, "cnatsd: unknown signal \"%s\"\n", cmd);
+    return 1;
+  }
+  long pid = 0;
+  if (pid_str && *pid_str) {
+    char *end;
+    pid = strtol(pid_str, &end, 10);
+    if (*end || pid <= 0) {
+      /* not a number: a pid file */
+      g_autofree char *contents = NULL;
+      if (!g_file_get_contents(pid_str, &contents, NULL, NULL)) {
+        fprintf(stderr, "cnatsd: open %s: no such file or directory\n", pid_str);
+        return 1;
+      }
+      g_strstrip(contents);
+      pid = strtol(contents, &end, 10);
+      if (*end || pid <= 0) {
+        fprintf(stderr, "cnatsd: invalid pid: %s\n", contents);
+        return 1;
+      }
+    }
+  } else {
+    g_autoptr(GArray) pids = find_server_pids();
+    if (pids->len == 0) {
+      fprintf(stderr, "cnatsd: no cnatsd processes running\n");
+      return 1;
+    }
+    if (pids->len > 1) {
+      fprintf(stderr, "cnatsd: multiple cnatsd processes running:\n");
+      for (guint i = 0; i < pids->len; i++) fprintf(stderr, "%d\n", g_array_index(pids, int, i));
+      return 1;
+    }
+    pid = g_array_index(pids, int, 0);
+  }
+  if (kill((pid_t)pid, sig) != 0) {
+    fprintf(stderr, "cnatsd: %s\n", errno == ESRCH ? "no such process" : g_strerror(errno));
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,71 @@
+/* server.h — the Server: listeners, accept with backoff, the clients table,
+ * INFO, signals, lame duck, shutdown, pid and ports files, server stats.
+ * One per process; created and run on the main thread, which is the
+ * protocol loop thread. */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "client_out.h"
+#include "forward.h"
+#include "loop.h"
+#include "nkey.h"
+
+struct Server {
+  Options *opts;              /* owned */
+  GMainContext *ctx;          /* borrowed: the default context */
+  GMainLoop *main_loop;       /* owned */
+  Loop *loop;                 /* owned */
+  NkeyPair identity;          /* server_id = identity.encoded_public */
+  char *server_name;          /* owned */
+  char *info_prefix;          /* owned: INFO JSON up to and excluding client_id */
+  size_t info_prefix_len;
+
+  int listen_fd;
+  LoopWatch listen_watch;
+  Timer accept_timer;         /* accept backoff */
+  int64_t accept_sleep_us;
+  int port;                   /* actual bound port */
+  char *ports_file;           /* owned path, removed on exit */
+
+  GHashTable *clients;        /* owned: cid (uint64*) → Client* (owned) */
+  uint64_t next_cid;
+  Account *global_account;    /* owned: $G */
+  Account *system_account;    /* owned: $SYS */
+
+  OutPool out_pool;
+  char *read_buf;             /* owned: shared read buffer, one read at a time */
+  size_t read_buf_cap;
+  Client *flush_head;         /* clients with queued output this dispatch */
+  Client *closed_head;        /* clients closed this dispatch, freed after it */
+
+  uint64_t in_msgs, in_bytes, out_msgs, out_bytes, slow_consumers, total_connections;
+  int64_t start_time_real;
+
+  uint32_t num_draining;      /* closed clients still flushing */
+  bool lame_duck;
+  bool shutting_down;
+  Timer ldm_timer;
+  Timer shutdown_timer;       /* bounds the final flush on shutdown */
+  GPtrArray *ldm_clients;     /* owned array of cids still to close in lame duck */
+  int64_t ldm_interval_us;
+  guint signal_sources[5];
+  int exit_code;
+};
+
+/* (transfer full of opts) */
+Server *server_new(Options *opts, GError **error);
+int server_run(Server *s);           /* runs until shutdown; returns exit code */
+void server_free(Server *s);
+void server_shutdown(Server *s);     /* from any loop callback */
+void server_lame_duck(Server *s);
+
+/* Hooks used by client.c */
+void server_schedule_flush(Server *s, Client *c);
+void server_client_closed(Server *s, Client *c);
+size_t server_info_json(Server *s, Client *c, bool lame_duck, GString *out);
+
+/* --signal support: sends cmd ("stop", "ldm", "reload"[=pid|pidfile]); prints errors itself. */
+int server_send_signal(const char *cmd);
