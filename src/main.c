@@ -25,6 +25,38 @@ int main(int argc, char **argv) {
     case OPTS_RUN:
       break;
   }
+  if (opts->check_config && !opts->config_file) {
+    fprintf(stderr, "cnatsd: must specify [-c, --config] option to check configuration file syntax\n");
+    opts_free(opts);
+    return 1;
+  }
+  if (opts->config_file) {
+    /* Config file first, then the command line again on top: flags win, as
+     * with nats-server. */
+    g_autofree char *path = g_strdup(opts->config_file);
+    bool check = opts->check_config;
+    opts_free(opts);
+    opts = opts_new_default();
+    g_autofree char *report = NULL;
+    if (!opts_load_config(opts, path, check, &report)) {
+      fprintf(stderr, "cnatsd: %s\n", report);
+      opts_free(opts);
+      return 1;
+    }
+    g_autofree char *ignored = NULL;
+    opts_parse_args(opts, argc, argv, &ignored);
+    if (check) {
+      fprintf(stderr, "cnatsd: configuration file %s is valid\n", path);
+      opts_free(opts);
+      return 0;
+    }
+  }
+  g_autofree char *invalid = opts_validate(opts);
+  if (invalid) {
+    fprintf(stderr, "cnatsd: %s\n", invalid);
+    opts_free(opts);
+    return 1;
+  }
   LogConfig lc = {.debug = opts->debug,
                   .trace = opts->trace,
                   .trace_verbose = opts->trace_verbose,

@@ -10,10 +10,12 @@
 #include "opts.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf_parse.h"
 #include "const.h"
 
 Options *opts_new_default(void) {
@@ -108,8 +110,8 @@ static const FlagSpec flag_table[] = {
     {"P|pid", FLAG_STRING, OFF(pid_file), 0, true},
     {"ports_file_dir", FLAG_STRING, OFF(ports_file_dir), 0, true},
     {"client_advertise", FLAG_STRING, OFF(client_advertise), 0, true},
-    {"c|config", FLAG_STRING, OFF(config_file), 0, false},
-    {"t", FLAG_BOOL, OFF(check_config), 0, false},
+    {"c|config", FLAG_STRING, OFF(config_file), 0, true},
+    {"t", FLAG_BOOL, OFF(check_config), 0, true},
     {"l|log", FLAG_STRING, OFF(log_file), 0, true},
     {"T|logtime", FLAG_BOOL, OFF(logtime), 0, true},
     {"D|debug", FLAG_BOOL, OFF(debug), 0, true},
@@ -160,6 +162,8 @@ static const char usage_text[] =
     "    -n, --name\n"
     "        --server_name <server_name>  Server name (default: auto)\n"
     "    -P, --pid <file>                 File to store PID\n"
+    "    -c, --config <file>              Configuration file\n"
+    "    -t                               Test configuration and exit\n"
     "    -sl,--signal <signal>[=<pid>]    Send signal to cnatsd process (ldm, stop, quit, term, reopen, reload)\n"
     "                                     pid> can be either a PID (e.g. 1) or the path to a PID file (e.g. /var/run/cnatsd.pid)\n"
     "        --client_advertise <string>  Client URL to advertise to other servers\n"
@@ -179,7 +183,7 @@ static const char usage_text[] =
     "    -v, --version                    Show version\n"
     "\n"
     "Not yet supported (accepted by nats-server; refused here with an error):\n"
-    "    -c, -t, -m, -ms, -s, -r, --log_size_limit, --max_traced_msg_len, -js, -sd,\n"
+    "    -m, -ms, -s, -r, --log_size_limit, --max_traced_msg_len, -js, -sd,\n"
     "    --user, --pass, --auth, --tls*, --routes, --cluster*, --no_advertise,\n"
     "    --connect_retries, --profile, --help_tls\n"
     "\n";
@@ -316,4 +320,223 @@ OptsAction opts_parse_args(Options *o, int argc, char **argv, char **signal_cmd)
     return OPTS_EXIT_ERROR;
   }
   return *signal_cmd ? OPTS_SIGNAL : OPTS_RUN;
+}
+
+/* ---- config file: the options table -------------------------------------- */
+
+typedef enum OptKind {
+  OPT_INT,               /* integer (size suffixes already applied by the conf parser) */
+  OPT_PORT,              /* integer into an int field */
+  OPT_BOOL,
+  OPT_STRING,
+  OPT_DURATION,          /* Go duration string; a bare integer means seconds, with a warning */
+  OPT_DURATION_STRING,   /* Go duration string only */
+  OPT_LISTEN,            /* "host:port" or port */
+  OPT_UNSUPPORTED,       /* a nats-server key whose feature cnatsd does not have yet */
+} OptKind;
+
+/* One row per config key (all spellings); the single place a key is declared. */
+typedef struct OptSpec {
+  const char *names;     /* '|'-separated, lower case */
+  OptKind kind;
+  size_t offset;
+  bool reloadable;       /* nats-server can change it with SIGHUP */
+  int64_t min;           /* for OPT_DURATION_STRING: minimum in µs (0 = none) */
+} OptSpec;
+
+#define OFF(f) offsetof(Options, f)
+static const OptSpec opt_table[] = {
+    {"listen", OPT_LISTEN, 0, false, 0},
+    {"port", OPT_PORT, OFF(port), false, 0},
+    {"host|net", OPT_STRING, OFF(host), false, 0},
+    {"server_name", OPT_STRING, OFF(server_name), false, 0},
+    {"client_advertise", OPT_STRING, OFF(client_advertise), true, 0},
+    {"debug", OPT_BOOL, OFF(debug), true, 0},
+    {"trace", OPT_BOOL, OFF(trace), true, 0},
+    {"trace_verbose", OPT_BOOL, OFF(trace_verbose), true, 0},
+    {"logtime", OPT_BOOL, OFF(logtime), true, 0},
+    {"disable_sublist_cache|no_sublist_cache", OPT_BOOL, OFF(no_sublist_cache), false, 0},
+    {"logfile|log_file", OPT_STRING, OFF(log_file), true, 0},
+    {"pidfile|pid_file", OPT_STRING, OFF(pid_file), false, 0},
+    {"ports_file_dir", OPT_STRING, OFF(ports_file_dir), false, 0},
+    {"max_control_line", OPT_INT, OFF(max_control_line), true, 0},
+    {"max_payload", OPT_INT, OFF(max_payload), true, 0},
+    {"max_pending", OPT_INT, OFF(max_pending), true, 0},
+    {"max_connections|max_conn", OPT_INT, OFF(max_connections), true, 0},
+    {"max_subscriptions|max_subs", OPT_INT, OFF(max_subscriptions), true, 0},
+    {"ping_interval", OPT_DURATION, OFF(ping_interval_us), true, 0},
+    {"ping_max", OPT_INT, OFF(max_pings_out), true, 0},
+    {"write_deadline", OPT_DURATION, OFF(write_deadline_us), true, 0},
+    {"lame_duck_duration", OPT_DURATION_STRING, OFF(lame_duck_duration_us), true, 30 * G_USEC_PER_SEC},
+    {"lame_duck_grace_period", OPT_DURATION_STRING, OFF(lame_duck_grace_period_us), true, 0},
+    {"no_header_support", OPT_BOOL, OFF(no_header_support), false, 0},
+    /* Keys of features still to come: refused with a clear error, never ignored. */
+    {"mappings|maps|accounts|authorization|http|https|http_port|monitor_port|https_port|http_base_path|cluster|"
+     "gateway|leaf|leafnodes|store_dir|storedir|jetstream|logfile_size_limit|log_size_limit|syslog|remote_syslog|"
+     "prof_port|max_traced_msg_len|max_sub_tokens|max_subscription_tokens|tls|ocsp|allow_non_tls|operator|operators|"
+     "roots|root|root_operators|root_operator|resolver|account_resolver|accounts_resolver|resolver_tls|"
+     "resolver_preload|resolver_pinned_accounts|no_auth_user|system_account|system|no_system_account|no_system|"
+     "no_sys_acc|trusted|trusted_keys|connect_error_reports|reconnect_error_reports|websocket|ws|mqtt|server_tags|"
+     "default_js_domain",
+     OPT_UNSUPPORTED, 0, false, 0},
+};
+#undef OFF
+
+static const OptSpec *opt_lookup(const char *key) {
+  g_autofree char *lower = g_ascii_strdown(key, -1);
+  size_t len = strlen(lower);
+  for (size_t i = 0; i < G_N_ELEMENTS(opt_table); i++) {
+    const char *p = opt_table[i].names;
+    while (*p) {
+      const char *bar = strchr(p, '|');
+      size_t n = bar ? (size_t)(bar - p) : strlen(p);
+      if (n == len && strncmp(p, lower, len) == 0) return &opt_table[i];
+      p += n + (bar ? 1 : 0);
+    }
+  }
+  return NULL;
+}
+
+/* Go's name for the dynamic type of a config value, used in nats-server's
+ * "interface conversion" messages. */
+static const char *go_type_name(const ConfValue *v) {
+  switch (conf_value_kind(v)) {
+    case CONF_STRING: return "string";
+    case CONF_INTEGER: return "int64";
+    case CONF_FLOAT: return "float64";
+    case CONF_BOOL: return "bool";
+    case CONF_DATETIME: return "time.Time";
+    case CONF_ARRAY: return "[]interface {}";
+    case CONF_MAP: return "map[string]interface {}";
+  }
+  return "interface {}";
+}
+
+static void report_at(GPtrArray *list, const ConfValue *v, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+static void report_at(GPtrArray *list, const ConfValue *v, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+  va_end(ap);
+  g_ptr_array_add(list, g_strdup_printf("%s:%d:%d: %s", conf_value_file(v), conf_value_line(v), conf_value_column(v), msg));
+}
+
+static bool want_kind(GPtrArray *errors, const ConfValue *v, ConfKind kind, const char *go_name) {
+  if (conf_value_kind(v) == kind) return true;
+  report_at(errors, v, "interface conversion: interface {} is %s, not %s", go_type_name(v), go_name);
+  return false;
+}
+
+static void apply_listen(Options *o, const ConfValue *v, GPtrArray *errors) {
+  if (conf_value_kind(v) == CONF_INTEGER) {
+    o->port = (int)conf_value_int(v);
+    return;
+  }
+  if (!want_kind(errors, v, CONF_STRING, "string")) return;
+  const char *s = conf_value_string(v);
+  const char *colon = strrchr(s, ':');
+  int64_t port;
+  if (!colon || !parse_go_int(colon + 1, &port)) {
+    report_at(errors, v, "could not parse port %s", s);
+    return;
+  }
+  g_free(o->host);
+  o->host = g_strndup(s, (gsize)(colon - s));
+  if (o->host[0] == '[') {  /* [::1]:4222 */
+    size_t n = strlen(o->host);
+    if (n >= 2 && o->host[n - 1] == ']') {
+      memmove(o->host, o->host + 1, n - 2);
+      o->host[n - 2] = '\0';
+    }
+  }
+  o->port = (int)port;
+}
+
+static void apply_key(Options *o, const char *key, const ConfValue *v, GPtrArray *errors, GPtrArray *warnings) {
+  const OptSpec *spec = opt_lookup(key);
+  if (!spec) {
+    /* nats-server: an unknown top-level key is an error unless it was only
+     * a variable used by $reference. */
+    if (!conf_value_is_used_variable(v)) report_at(errors, v, "unknown field \"%s\"", key);
+    return;
+  }
+  char *field = (char *)o + spec->offset;
+  switch (spec->kind) {
+    case OPT_INT:
+      if (want_kind(errors, v, CONF_INTEGER, "int64")) *(int64_t *)field = conf_value_int(v);
+      break;
+    case OPT_PORT:
+      if (want_kind(errors, v, CONF_INTEGER, "int64")) *(int *)field = (int)conf_value_int(v);
+      break;
+    case OPT_BOOL:
+      if (want_kind(errors, v, CONF_BOOL, "bool")) *(bool *)field = conf_value_bool(v);
+      break;
+    case OPT_STRING:
+      if (want_kind(errors, v, CONF_STRING, "string")) {
+        g_free(*(char **)field);
+        *(char **)field = g_strdup(conf_value_string(v));
+      }
+      break;
+    case OPT_DURATION:
+      if (conf_value_kind(v) == CONF_INTEGER) {
+        report_at(warnings, v, "invalid use of field \"%s\": %s should be converted to a duration", key, key);
+        *(int64_t *)field = conf_value_int(v) * G_USEC_PER_SEC;
+        break;
+      }
+      G_GNUC_FALLTHROUGH;
+    case OPT_DURATION_STRING: {
+      if (!want_kind(errors, v, CONF_STRING, "string")) break;
+      int64_t us;
+      if (!opts_parse_duration(conf_value_string(v), &us)) {
+        report_at(errors, v, "error parsing %s: time: invalid duration \"%s\"", key, conf_value_string(v));
+        break;
+      }
+      if (spec->min && us < spec->min) {
+        report_at(errors, v, "invalid %s of %s, minimum is 30 seconds", key, conf_value_string(v));
+        break;
+      }
+      *(int64_t *)field = us;
+      break;
+    }
+    case OPT_LISTEN:
+      apply_listen(o, v, errors);
+      break;
+    case OPT_UNSUPPORTED:
+      report_at(errors, v, "field \"%s\" is not supported by cnatsd yet", key);
+      break;
+  }
+}
+
+bool opts_load_config(Options *o, const char *path, bool pedantic, char **report) {
+  GError *error = NULL;
+  g_autoptr(ConfValue) root = conf_parse_file(path, &error);
+  if (!root) {
+    *report = conf_error_format(error);
+    g_error_free(error);
+    return false;
+  }
+  g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
+  g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+  for (size_t i = 0; i < conf_value_map_len(root); i++)
+    apply_key(o, conf_value_map_key(root, i), conf_value_map_value(root, i), errors, warnings);
+  g_free(o->config_file);
+  o->config_file = g_strdup(path);
+  if (errors->len == 0 && (warnings->len == 0 || !pedantic)) {
+    /* Outside -t, nats-server prints warnings and carries on. */
+    for (guint i = 0; i < warnings->len; i++) fprintf(stderr, "%s\n", (char *)warnings->pdata[i]);
+    return true;
+  }
+  GString *out = g_string_new(NULL);
+  for (guint i = 0; i < warnings->len; i++) g_string_append_printf(out, "%s%s", out->len ? "\n" : "", (char *)warnings->pdata[i]);
+  for (guint i = 0; i < errors->len; i++) g_string_append_printf(out, "%s%s", out->len ? "\n" : "", (char *)errors->pdata[i]);
+  *report = g_string_free(out, FALSE);
+  return false;
+}
+
+char *opts_validate(const Options *o) {
+  if (o->max_payload > o->max_pending && o->max_pending > 0)
+    return g_strdup_printf("max_payload (%" G_GINT64_FORMAT ") cannot be higher than max_pending (%" G_GINT64_FORMAT ")",
+                           o->max_payload, o->max_pending);
+  if (o->max_payload > G_MAXINT32) return g_strdup("max_payload value is too big");
+  return NULL;
 }

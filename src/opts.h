@@ -48,5 +48,15 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(Options, opts_free)
  * does.  For OPTS_SIGNAL, *signal_cmd receives the --signal argument. */
 OptsAction opts_parse_args(Options *o, int argc, char **argv, char **signal_cmd);
 
+/* Loads a nats-server config file into o (keys of the options table).
+ * Returns false with every error (and warning) in *report, one per line as
+ * nats-server prints them ("file:line:col: message").  With `pedantic`
+ * (as under -t), warnings count as errors, as they do for nats-server. */
+bool opts_load_config(Options *o, const char *path, bool pedantic, char **report);
+
+/* Cross-option checks nats-server makes at startup (e.g. max_payload vs
+ * max_pending).  Returns an error message (transfer full) or NULL. */
+char *opts_validate(const Options *o);
+
 /* Parses a Go duration ("2s", "1m30s", "500ms"); false on bad syntax. */
 bool opts_parse_duration(const char *s, int64_t *out_us);

@@ -416,6 +416,7 @@ int server_run(Server *s) {
   log_info("  Version:  %s (nats-server %s compatible)", CNATSD_VERSION, NATS_VERSION);
   log_info("  Name:     %s", s->server_name);
   log_info("  ID:       %s", s->identity.encoded_public);
+  if (s->opts->config_file) log_info("Using configuration file: %s", s->opts->config_file);
   log_debug("Created system account: \"%s\"", DEFAULT_SYSTEM_ACCOUNT);
   if (server_listen(s, &error) < 0) {
     log_fatal("%s", error->message);
