@@ -497,12 +497,13 @@ NatsError parser_parse(Parser *p, const char *buf, size_t len, const ParserCallb
         return parser_unknown(p, buf, len, i);
       i++;
       const char *pl = p->pa.total_len == 0 ? "" : p->msg_split ? p->msg_buf : payload;
+      e = cb->on_msg ? cb->on_msg(ctx, &p->pa, pl) : NATS_OK;
       p->state = PS_START;
       p->msg_split = false;
       p->msg_len = 0;
       p->pub_in_arg_buf = false;
       payload = NULL;
-      if (cb->on_msg && (e = cb->on_msg(ctx, &p->pa, pl)))
+      if (e)
         return parser_cb_fail(p, e);
       break;
     }
