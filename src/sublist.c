@@ -556,9 +556,9 @@ static void cache_put(Sublist *sl, const char *key, size_t len, uint64_t h, Subl
 /* Go drops arbitrary entries when over the maximum; start where the last
  * sweep stopped so the same entries are not always the survivors. */
 static void cache_sweep(Sublist *sl) {
-  uint32_t mask = sl->cache_cap - 1;
+  uint32_t mask = sl->cache_cap - 1, start = sl->sweep_pos;
   for (uint32_t k = 0; k < sl->cache_cap && sl->cache_count > SUBLIST_CACHE_SWEEP; k++) {
-    uint32_t i = (sl->sweep_pos + k) & mask;
+    uint32_t i = (start + k) & mask;
     if (cache_live(&sl->cache[i])) {
       cache_del_at(sl, i);
       sl->sweep_pos = i + 1;
