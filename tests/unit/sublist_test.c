@@ -668,7 +668,8 @@ static int ptr_cmp(const void *a, const void *b) {
 static char *canon_result(const SublistResult *r) {
   GString *s = g_string_new("P:");
   g_autofree Subscription **p = g_memdup2(r->psubs, r->npsubs * sizeof(void *));
-  qsort(p, r->npsubs, sizeof(void *), ptr_cmp);
+  if (r->npsubs)
+    qsort(p, r->npsubs, sizeof(void *), ptr_cmp);
   for (uint32_t i = 0; i < r->npsubs; i++)
     g_string_append_printf(s, "%p,", (void *)p[i]);
   return g_string_free(s, FALSE);
