@@ -1,0 +1,1178 @@
+/* sublist.c — the subject index: subscriptions by subject pattern, matched
+ * against published subjects, with a bounded cache of match results.
+ *
+ * Owns: the trie, one reference on every inserted Subscription, the cache
+ * (and one reference on each cached result), the notification watchers.
+ * Thread: the protocol loop only (no locks).  Callers: client.c (SUB, UNSUB,
+ * PUB fan-out), accounts, permissions, routes, monitoring.
+ *
+ * Design.  A trie with one level per subject token.  A level keeps its
+ * literal children in an open-addressing table (linear probing, backward
+ * shift deletion) keyed by the token bytes and a seeded hash stored in the
+ * node, so lookups compare slices of the published subject and allocate
+ * nothing; "*" and ">" children sit in their own slots.  A node keeps its
+ * plain subscriptions and its queue subscriptions grouped by queue name.
+ * Empty nodes are pruned on remove.
+ *
+ * Matching walks the literal path and recurses into each "*" child, adding
+ * every ">" child met on the way (as Go's matchLevel).  Hits are gathered in
+ * scratch arrays owned by the Sublist, then copied into a result made of
+ * ONE allocation (layout in sublist.h).  Results are cached by literal
+ * subject (at most SUBLIST_CACHE_MAX, then cut back to SUBLIST_CACHE_SWEEP
+ * like Go); a hit returns the cached result with one more reference and
+ * allocates nothing.  An insert or remove drops exactly the cached entries
+ * its subject matches (one lookup for a literal subject, a scan of the cache
+ * for a wildcard).  Go patches entries on insert instead; dropping is simpler
+ * and costs one rebuild on the next match of that subject.
+ *
+ * Notifications fire only after the trie and cache are consistent, from a
+ * snapshot of the watchers, so callbacks may change the sublist. */
+#include "sublist.h"
+
+#include <string.h>
+
+#include "subject.h"
+
+/* ---------------------------------------------------------------- hashing */
+
+static uint64_t hash_seed;
+
+static void hash_init(void) {
+  static gsize once = 0;
+  if (g_once_init_enter(&once)) {
+    /* Random per process: tokens are chosen by clients, so a fixed hash
+     * would let one build long probe chains. */
+    hash_seed = ((uint64_t)g_random_int() << 32) ^ g_random_int() ^ 0x9e3779b97f4a7c15ull;
+    g_once_init_leave(&once, 1);
+  }
+}
+
+static inline uint64_t hash_mix(uint64_t a, uint64_t b) {
+#ifdef __SIZEOF_INT128__
+  __uint128_t r = (__uint128_t)a * b;
+  return (uint64_t)r ^ (uint64_t)(r >> 64);
+#else
+  uint64_t x = a ^ (b * 0xff51afd7ed558ccdull);
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ull;
+  return x ^ (x >> 29);
+#endif
+}
+
+static inline uint64_t hash_bytes(const char *p, size_t n) {
+  uint64_t h = hash_seed ^ ((uint64_t)n * 0x9e3779b97f4a7c15ull);
+  while (n >= 8) {
+    uint64_t w;
+    memcpy(&w, p, 8);
+    h = hash_mix(w ^ 0xa0761d6478bd642full, h ^ 0xe7037ed1a0b428dbull);
+    p += 8;
+    n -= 8;
+  }
+  if (n) {
+    uint64_t w = 0;
+    memcpy(&w, p, n);
+    h = hash_mix(w ^ 0x8ebc6af09c88c6e3ull, h ^ 0x589965cc75374cc3ull);
+  }
+  return hash_mix(h, 0x1d8e4e27c47d124full);
+}
+
+/* ------------------------------------------------------------------ types */
+
+typedef struct Node Node;
+
+typedef struct Level {
+  Node **slots;   /* owned table of owned nodes; NULL when count == 0 */
+  uint32_t cap;   /* power of two, or 0 */
+  uint32_t count; /* literal children */
+  Node *pwc;      /* owned: the "*" child */
+  Node *fwc;      /* owned: the ">" child */
+} Level;
+
+/* A set of subscriptions, each holding one reference.  Small sets are
+ * scanned; an index (sub -> position + 1) is added past SUBSET_INDEX_MIN so
+ * removing one of many subscribers of one subject stays O(1). */
+#define SUBSET_INDEX_MIN 32
+
+typedef struct SubSet {
+  Subscription **v;  /* owned array; each element owns a reference */
+  uint32_t n, cap;
+  GHashTable *index; /* owned, or NULL */
+} SubSet;
+
+typedef struct QGroup {
+  char *name;        /* owned, NUL-terminated */
+  uint32_t name_len;
+  SubSet subs;       /* never empty while the group exists */
+} QGroup;
+
+struct Node {
+  Level next;        /* children */
+  SubSet psubs;      /* plain subscriptions */
+  QGroup *qgroups;   /* owned array */
+  uint32_t nqgroups, qcap;
+  uint64_t hash;     /* of token, for the parent's table */
+  uint32_t toklen;
+  char token[];      /* not NUL-terminated */
+};
+
+typedef struct CacheEntry {
+  uint64_t hash;
+  char *key;         /* owned; NULL = empty slot, &cache_tomb = deleted */
+  uint32_t keylen;
+  SublistResult *r;  /* owned reference */
+} CacheEntry;
+
+static char cache_tomb;
+
+typedef struct QHit {
+  uint32_t group;
+  Subscription *sub; /* borrowed */
+} QHit;
+
+typedef struct QName {
+  const char *name;  /* borrowed from a QGroup */
+  uint32_t len;
+  uint32_t count;
+} QName;
+
+/* Match scratch, reused between calls; grows, never shrinks. */
+typedef struct Scratch {
+  Subscription **p;  /* borrowed pointers; owned array */
+  size_t np, pcap;
+  QName *g;
+  size_t ng, gcap;
+  QHit *q;
+  size_t nq, qcap;
+  const char **tok;  /* token slices of the subject being matched */
+  uint32_t *toklen;
+  uint64_t *tokhash;
+  size_t tokcap;
+  Node **path;       /* remove: the nodes on the subject's path */
+  size_t pathcap;
+} Scratch;
+
+typedef struct Watcher {
+  SublistNotifyFn fn;
+  void *ud;          /* borrowed */
+  bool has_interest; /* what it was last told */
+} Watcher;
+
+typedef struct NotifyEntry {
+  GArray *watchers;  /* owned, of Watcher */
+} NotifyEntry;
+
+struct Sublist {
+  Level root;
+  uint32_t count;
+  uint64_t inserts, removes, matches, cache_hits, genid;
+  bool cache_enabled;
+  CacheEntry *cache;       /* owned table; NULL until first use */
+  uint32_t cache_cap, cache_count, cache_tombs, sweep_pos;
+  Scratch s;
+  GHashTable *notify;      /* owned: key ("subject" or "subject queue") -> NotifyEntry; or NULL */
+};
+
+/* The shared result for "no interest": static, never freed. */
+static SublistResult empty_result = {.refcount = -1};
+
+/* ----------------------------------------------------------------- growth */
+
+static void *grow(void *p, size_t *cap, size_t need, size_t elem) {
+  if (need <= *cap)
+    return p;
+  size_t nc = *cap ? *cap : 16;
+  while (nc < need)
+    nc *= 2;
+  *cap = nc;
+  return g_realloc_n(p, nc, elem);
+}
+
+/* ----------------------------------------------------------------- subset */
+
+static bool subset_contains(const SubSet *s, const Subscription *sub) {
+  if (s->index)
+    return g_hash_table_contains(s->index, sub);
+  for (uint32_t i = 0; i < s->n; i++)
+    if (s->v[i] == sub)
+      return true;
+  return false;
+}
+
+/* Takes a reference. */
+static void subset_add(SubSet *s, Subscription *sub) {
+  if (s->n == s->cap) {
+    s->cap = s->cap ? s->cap * 2 : 2;
+    s->v = g_renew(Subscription *, s->v, s->cap);
+  }
+  s->v[s->n++] = subscription_ref(sub);
+  if (s->index) {
+    g_hash_table_insert(s->index, sub, GUINT_TO_POINTER(s->n));
+  } else if (s->n > SUBSET_INDEX_MIN) {
+    s->index = g_hash_table_new(g_direct_hash, g_direct_equal);
+    for (uint32_t i = 0; i < s->n; i++)
+      g_hash_table_insert(s->index, s->v[i], GUINT_TO_POINTER(i + 1));
+  }
+}
+
+/* Takes the set's reference out (the caller drops it); false if absent. */
+static bool subset_take(SubSet *s, Subscription *sub) {
+  uint32_t pos = UINT32_MAX;
+  if (s->index) {
+    gpointer v = g_hash_table_lookup(s->index, sub);
+    if (!v)
+      return false;
+    pos = GPOINTER_TO_UINT(v) - 1;
+    g_hash_table_remove(s->index, sub);
+  } else {
+    for (uint32_t i = 0; i < s->n; i++)
+      if (s->v[i] == sub) {
+        pos = i;
+        break;
+      }
+    if (pos == UINT32_MAX)
+      return false;
+  }
+  s->n--;
+  if (pos != s->n) {
+    s->v[pos] = s->v[s->n];
+    if (s->index)
+      g_hash_table_insert(s->index, s->v[pos], GUINT_TO_POINTER(pos + 1));
+  }
+  if (s->n == 0) {
+    g_clear_pointer(&s->index, g_hash_table_destroy);
+    g_clear_pointer(&s->v, g_free);
+    s->cap = 0;
+  }
+  return true;
+}
+
+static void subset_clear(SubSet *s) {
+  for (uint32_t i = 0; i < s->n; i++)
+    subscription_unref(s->v[i]);
+  g_clear_pointer(&s->index, g_hash_table_destroy);
+  g_clear_pointer(&s->v, g_free);
+  s->n = s->cap = 0;
+}
+
+/* ------------------------------------------------------------ trie levels */
+
+static Node *node_new(const char *tok, size_t len, uint64_t hash) {
+  Node *n = g_malloc0(sizeof(Node) + len);
+  memcpy(n->token, tok, len);
+  n->toklen = (uint32_t)len;
+  n->hash = hash;
+  return n;
+}
+
+static void level_clear(Level *l);
+
+static void node_free(Node *n) {
+  if (!n)
+    return;
+  level_clear(&n->next);
+  subset_clear(&n->psubs);
+  for (uint32_t i = 0; i < n->nqgroups; i++) {
+    subset_clear(&n->qgroups[i].subs);
+    g_free(n->qgroups[i].name);
+  }
+  g_free(n->qgroups);
+  g_free(n);
+}
+
+static void level_clear(Level *l) {
+  for (uint32_t i = 0; i < l->cap; i++)
+    node_free(l->slots[i]);
+  g_clear_pointer(&l->slots, g_free);
+  l->cap = l->count = 0;
+  g_clear_pointer(&l->pwc, node_free);
+  g_clear_pointer(&l->fwc, node_free);
+}
+
+static inline Node *level_find(const Level *l, const char *tok, size_t len, uint64_t h) {
+  if (l->count == 0)
+    return NULL;
+  uint32_t mask = l->cap - 1;
+  for (uint32_t i = (uint32_t)h & mask;; i = (i + 1) & mask) {
+    Node *n = l->slots[i];
+    if (!n)
+      return NULL;
+    if (n->hash == h && n->toklen == len && memcmp(n->token, tok, len) == 0)
+      return n;
+  }
+}
+
+static void level_place(Node **slots, uint32_t mask, Node *n) {
+  uint32_t i = (uint32_t)n->hash & mask;
+  while (slots[i])
+    i = (i + 1) & mask;
+  slots[i] = n;
+}
+
+static void level_add(Level *l, Node *n) {
+  if ((l->count + 1) * 4 > l->cap * 3) {
+    uint32_t ncap = l->cap ? l->cap * 2 : 4;
+    Node **ns = g_new0(Node *, ncap);
+    for (uint32_t i = 0; i < l->cap; i++)
+      if (l->slots[i])
+        level_place(ns, ncap - 1, l->slots[i]);
+    g_free(l->slots);
+    l->slots = ns;
+    l->cap = ncap;
+  }
+  level_place(l->slots, l->cap - 1, n);
+  l->count++;
+}
+
+/* Unlinks n (a literal child of l) without freeing it. */
+static void level_del(Level *l, Node *n) {
+  uint32_t mask = l->cap - 1;
+  uint32_t i = (uint32_t)n->hash & mask;
+  while (l->slots[i] != n)
+    i = (i + 1) & mask;
+  l->slots[i] = NULL;
+  /* backward shift: pull later entries of the probe run into the hole */
+  for (uint32_t j = (i + 1) & mask; l->slots[j]; j = (j + 1) & mask) {
+    uint32_t home = (uint32_t)l->slots[j]->hash & mask;
+    bool stays = (i <= j) ? (home > i && home <= j) : (home > i || home <= j);
+    if (!stays) {
+      l->slots[i] = l->slots[j];
+      l->slots[j] = NULL;
+      i = j;
+    }
+  }
+  if (--l->count == 0) {
+    g_clear_pointer(&l->slots, g_free);
+    l->cap = 0;
+  }
+}
+
+static inline bool level_is_empty(const Level *l) {
+  return l->count == 0 && !l->pwc && !l->fwc;
+}
+
+static inline bool node_has_subs(const Node *n) {
+  return n->psubs.n > 0 || n->nqgroups > 0;
+}
+
+static QGroup *node_find_group(const Node *n, const char *q, size_t len) {
+  for (uint32_t i = 0; i < n->nqgroups; i++) {
+    QGroup *g = &n->qgroups[i];
+    if (g->name_len == len && memcmp(g->name, q, len) == 0)
+      return g;
+  }
+  return NULL;
+}
+
+/* ---------------------------------------------------------------- scratch */
+
+static bool scratch_tokenize(Scratch *s, const char *subj, size_t len, size_t *ntok) {
+  if (len == 0)
+    return false;
+  size_t n = 0, start = 0;
+  for (size_t i = 0; i <= len; i++) {
+    if (i < len && subj[i] != '.')
+      continue;
+    if (i == start)
+      return false; /* empty token */
+    if (n == s->tokcap) {
+      size_t c1 = s->tokcap, c2 = s->tokcap, c3 = s->tokcap;
+      s->tok = grow(s->tok, &c1, n + 1, sizeof(*s->tok));
+      s->toklen = grow(s->toklen, &c2, n + 1, sizeof(*s->toklen));
+      s->tokhash = grow(s->tokhash, &c3, n + 1, sizeof(*s->tokhash));
+      s->tokcap = c1;
+    }
+    s->tok[n] = subj + start;
+    s->toklen[n] = (uint32_t)(i - start);
+    n++;
+    start = i + 1;
+  }
+  *ntok = n;
+  return true;
+}
+
+static void scratch_hash_tokens(Scratch *s, size_t ntok) {
+  for (size_t i = 0; i < ntok; i++)
+    s->tokhash[i] = hash_bytes(s->tok[i], s->toklen[i]);
+}
+
+static void scratch_reset(Scratch *s) {
+  s->np = s->ng = s->nq = 0;
+}
+
+static void scratch_add_node(Scratch *s, const Node *n) {
+  if (n->psubs.n) {
+    s->p = grow(s->p, &s->pcap, s->np + n->psubs.n, sizeof(*s->p));
+    memcpy(s->p + s->np, n->psubs.v, n->psubs.n * sizeof(*s->p));
+    s->np += n->psubs.n;
+  }
+  for (uint32_t gi = 0; gi < n->nqgroups; gi++) {
+    const QGroup *qg = &n->qgroups[gi];
+    uint32_t g;
+    for (g = 0; g < s->ng; g++)
+      if (s->g[g].len == qg->name_len && memcmp(s->g[g].name, qg->name, qg->name_len) == 0)
+        break;
+    if (g == s->ng) {
+      s->g = grow(s->g, &s->gcap, s->ng + 1, sizeof(*s->g));
+      s->g[s->ng++] = (QName){qg->name, qg->name_len, 0};
+    }
+    for (uint32_t k = 0; k < qg->subs.n; k++) {
+      Subscription *sub = qg->subs.v[k];
+      /* a remote queue sub stands for qweight members (Go shadows it) */
+      int32_t w = (sub->is_remote && sub->qweight > 1) ? sub->qweight : 1;
+      s->q = grow(s->q, &s->qcap, s->nq + (size_t)w, sizeof(*s->q));
+      for (int32_t r = 0; r < w; r++)
+        s->q[s->nq++] = (QHit){g, sub};
+      s->g[g].count += (uint32_t)w;
+    }
+  }
+}
+
+/* (transfer full) the scratch contents as one allocation. */
+static SublistResult *scratch_build(Scratch *s) {
+  if (s->np == 0 && s->ng == 0)
+    return &empty_result;
+  size_t size = sizeof(SublistResult) + (s->np + s->ng + s->nq) * sizeof(void *) +
+                s->ng * sizeof(uint32_t);
+  SublistResult *r = g_malloc(size);
+  r->refcount = 1;
+  r->npsubs = (uint32_t)s->np;
+  r->nqgroups = (uint32_t)s->ng;
+  r->psubs = (Subscription **)(r + 1);
+  r->qsubs = (Subscription ***)(r->psubs + s->np);
+  Subscription **members = (Subscription **)(r->qsubs + s->ng);
+  r->nqsubs = (uint32_t *)(members + s->nq);
+  for (size_t i = 0; i < s->np; i++)
+    r->psubs[i] = subscription_ref(s->p[i]);
+  size_t off = 0;
+  for (size_t g = 0; g < s->ng; g++) {
+    r->qsubs[g] = members + off;
+    r->nqsubs[g] = 0;
+    off += s->g[g].count;
+  }
+  for (size_t i = 0; i < s->nq; i++) {
+    uint32_t g = s->q[i].group;
+    r->qsubs[g][r->nqsubs[g]++] = subscription_ref(s->q[i].sub);
+  }
+  return r;
+}
+
+static void scratch_free(Scratch *s) {
+  g_free(s->p);
+  g_free(s->g);
+  g_free(s->q);
+  g_free(s->tok);
+  g_free(s->toklen);
+  g_free(s->tokhash);
+  g_free(s->path);
+}
+
+/* ---------------------------------------------------------------- results */
+
+SublistResult *sublist_result_ref(SublistResult *r) {
+  if (r->refcount >= 0)
+    r->refcount++;
+  return r;
+}
+
+void sublist_result_unref(SublistResult *r) {
+  if (!r || r->refcount < 0)
+    return;
+  g_assert(r->refcount > 0);
+  if (--r->refcount > 0)
+    return;
+  for (uint32_t i = 0; i < r->npsubs; i++)
+    subscription_unref(r->psubs[i]);
+  for (uint32_t g = 0; g < r->nqgroups; g++)
+    for (uint32_t i = 0; i < r->nqsubs[g]; i++)
+      subscription_unref(r->qsubs[g][i]);
+  g_free(r);
+}
+
+/* ------------------------------------------------------------------ cache */
+
+static inline bool cache_live(const CacheEntry *e) {
+  return e->key && e->key != &cache_tomb;
+}
+
+static int64_t cache_lookup(const Sublist *sl, const char *key, size_t len, uint64_t h) {
+  if (!sl->cache || sl->cache_count == 0)
+    return -1;
+  uint32_t mask = sl->cache_cap - 1;
+  for (uint32_t i = (uint32_t)h & mask;; i = (i + 1) & mask) {
+    const CacheEntry *e = &sl->cache[i];
+    if (!e->key)
+      return -1;
+    if (e->key != &cache_tomb && e->hash == h && e->keylen == len && memcmp(e->key, key, len) == 0)
+      return i;
+  }
+}
+
+static void cache_place(CacheEntry *tab, uint32_t mask, const CacheEntry *e) {
+  uint32_t i = (uint32_t)e->hash & mask;
+  while (tab[i].key)
+    i = (i + 1) & mask;
+  tab[i] = *e;
+}
+
+/* Rebuilds the table without tombstones, at a size fit for `want` entries. */
+static void cache_rehash(Sublist *sl, uint32_t want) {
+  uint32_t ncap = 16;
+  while (ncap * 3 < want * 4 + 4)
+    ncap *= 2;
+  CacheEntry *nt = g_new0(CacheEntry, ncap);
+  for (uint32_t i = 0; i < sl->cache_cap; i++)
+    if (cache_live(&sl->cache[i]))
+      cache_place(nt, ncap - 1, &sl->cache[i]);
+  g_free(sl->cache);
+  sl->cache = nt;
+  sl->cache_cap = ncap;
+  sl->cache_tombs = 0;
+}
+
+static void cache_del_at(Sublist *sl, uint32_t i) {
+  CacheEntry *e = &sl->cache[i];
+  g_free(e->key);
+  sublist_result_unref(e->r);
+  e->key = &cache_tomb;
+  e->r = NULL;
+  sl->cache_count--;
+  sl->cache_tombs++;
+}
+
+/* The key is known absent.  Takes a reference on r. */
+static void cache_put(Sublist *sl, const char *key, size_t len, uint64_t h, SublistResult *r) {
+  if (!sl->cache || (sl->cache_count + sl->cache_tombs + 1) * 4 > sl->cache_cap * 3)
+    cache_rehash(sl, sl->cache_count + 1 > sl->cache_cap / 2 ? sl->cache_cap : sl->cache_count + 1);
+  uint32_t mask = sl->cache_cap - 1;
+  uint32_t i = (uint32_t)h & mask;
+  while (cache_live(&sl->cache[i]))
+    i = (i + 1) & mask;
+  if (sl->cache[i].key == &cache_tomb)
+    sl->cache_tombs--;
+  sl->cache[i] = (CacheEntry){h, g_strndup(key, len), (uint32_t)len, sublist_result_ref(r)};
+  sl->cache_count++;
+}
+
+/* Go drops arbitrary entries when over the maximum; start where the last
+ * sweep stopped so the same entries are not always the survivors. */
+static void cache_sweep(Sublist *sl) {
+  uint32_t mask = sl->cache_cap - 1, start = sl->sweep_pos;
+  for (uint32_t k = 0; k < sl->cache_cap && sl->cache_count > SUBLIST_CACHE_SWEEP; k++) {
+    uint32_t i = (start + k) & mask;
+    if (cache_live(&sl->cache[i])) {
+      cache_del_at(sl, i);
+      sl->sweep_pos = i + 1;
+    }
+  }
+  cache_rehash(sl, sl->cache_count);
+}
+
+static void cache_flush(Sublist *sl) {
+  for (uint32_t i = 0; i < sl->cache_cap; i++)
+    if (cache_live(&sl->cache[i]))
+      cache_del_at(sl, i);
+  g_clear_pointer(&sl->cache, g_free);
+  sl->cache_cap = sl->cache_count = sl->cache_tombs = 0;
+}
+
+/* Drops every cached result a subscription on `subject` could appear in. */
+static void cache_invalidate(Sublist *sl, const char *subject, size_t len) {
+  if (!sl->cache || sl->cache_count == 0)
+    return;
+  if (!subject_has_wildcard(subject, len)) {
+    int64_t i = cache_lookup(sl, subject, len, hash_bytes(subject, len));
+    if (i >= 0)
+      cache_del_at(sl, (uint32_t)i);
+    return;
+  }
+  for (uint32_t i = 0; i < sl->cache_cap; i++) {
+    CacheEntry *e = &sl->cache[i];
+    if (cache_live(e) && subject_matches(subject, len, e->key, e->keylen))
+      cache_del_at(sl, i);
+  }
+}
+
+/* ------------------------------------------------------------- lifecycle */
+
+Sublist *sublist_new(bool cache_enabled) {
+  hash_init();
+  Sublist *sl = g_new0(Sublist, 1);
+  sl->cache_enabled = cache_enabled;
+  return sl;
+}
+
+static void notify_entry_free(gpointer p) {
+  NotifyEntry *e = p;
+  g_array_free(e->watchers, TRUE);
+  g_free(e);
+}
+
+void sublist_free(Sublist *sl) {
+  if (!sl)
+    return;
+  cache_flush(sl);
+  level_clear(&sl->root);
+  scratch_free(&sl->s);
+  if (sl->notify)
+    g_hash_table_destroy(sl->notify);
+  g_free(sl);
+}
+
+uint32_t sublist_count(const Sublist *sl) {
+  return sl->count;
+}
+
+uint32_t sublist_cache_count(const Sublist *sl) {
+  return sl->cache_count;
+}
+
+bool sublist_cache_enabled(const Sublist *sl) {
+  return sl->cache_enabled;
+}
+
+uint64_t sublist_genid(const Sublist *sl) {
+  return sl->genid;
+}
+
+/* ---------------------------------------------------------- notifications */
+
+/* "subject" or "subject queue" (Go's key), into buf when it fits. */
+static char *notify_key(const char *subject, const char *queue, char *buf, size_t bufsz) {
+  size_t sl = strlen(subject), ql = queue ? strlen(queue) : 0;
+  size_t need = sl + (queue ? 1 + ql : 0) + 1;
+  char *k = need <= bufsz ? buf : g_malloc(need);
+  memcpy(k, subject, sl);
+  if (queue) {
+    k[sl] = ' ';
+    memcpy(k + sl + 1, queue, ql);
+  }
+  k[need - 1] = '\0';
+  return k;
+}
+
+/* Is there a subscription on exactly `subject` (in group `queue`)? */
+static bool exact_interest(Sublist *sl, const char *subject, size_t len, const char *queue) {
+  size_t ntok;
+  if (!scratch_tokenize(&sl->s, subject, len, &ntok))
+    return false;
+  const Level *l = &sl->root;
+  const Node *n = NULL;
+  for (size_t i = 0; i < ntok; i++) {
+    const char *t = sl->s.tok[i];
+    uint32_t tl = sl->s.toklen[i];
+    if (tl == 1 && t[0] == '*')
+      n = l->pwc;
+    else if (tl == 1 && t[0] == '>')
+      n = l->fwc;
+    else
+      n = level_find(l, t, tl, hash_bytes(t, tl));
+    if (!n)
+      return false;
+    l = &n->next;
+  }
+  if (queue)
+    return node_find_group(n, queue, strlen(queue)) != NULL;
+  return n->psubs.n > 0;
+}
+
+/* Tells every watcher of (subject, queue) whose state differs from the
+ * actual one.  Works on a snapshot: callbacks may change anything. */
+static void notify_check(Sublist *sl, const char *subject, size_t len, const char *queue) {
+  if (!sl->notify || g_hash_table_size(sl->notify) == 0)
+    return;
+  char buf[256];
+  char *key = notify_key(subject, queue, buf, sizeof buf);
+  NotifyEntry *e = g_hash_table_lookup(sl->notify, key);
+  if (key != buf)
+    g_free(key);
+  if (!e)
+    return;
+  bool has = exact_interest(sl, subject, len, queue);
+  Watcher *snap = g_new(Watcher, e->watchers->len);
+  guint n = 0;
+  for (guint i = 0; i < e->watchers->len; i++) {
+    Watcher *w = &g_array_index(e->watchers, Watcher, i);
+    if (w->has_interest != has) {
+      w->has_interest = has;
+      snap[n++] = *w;
+    }
+  }
+  /* the subject may live in a subscription a callback drops: copy it */
+  char *subj = n ? g_strndup(subject, len) : NULL;
+  for (guint i = 0; i < n; i++)
+    snap[i].fn(subj, has, snap[i].ud);
+  g_free(subj);
+  g_free(snap);
+}
+
+static int register_notification(Sublist *sl, const char *subject, const char *queue,
+                                 SublistNotifyFn fn, void *ud) {
+  g_return_val_if_fail(fn != NULL, SUBLIST_ERR_INVALID_SUBJECT);
+  if (!subject)
+    return SUBLIST_ERR_INVALID_SUBJECT;
+  size_t len = strlen(subject);
+  if (subject_has_wildcard(subject, len))
+    return SUBLIST_ERR_INVALID_SUBJECT;
+  if (!sl->notify)
+    sl->notify = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, notify_entry_free);
+  char *key = notify_key(subject, queue, NULL, 0);
+  NotifyEntry *e = g_hash_table_lookup(sl->notify, key);
+  if (!e) {
+    e = g_new0(NotifyEntry, 1);
+    e->watchers = g_array_new(FALSE, FALSE, sizeof(Watcher));
+    g_hash_table_insert(sl->notify, key, e);
+  } else {
+    g_free(key);
+    for (guint i = 0; i < e->watchers->len; i++) {
+      Watcher *w = &g_array_index(e->watchers, Watcher, i);
+      if (w->fn == fn && w->ud == ud)
+        return SUBLIST_ERR_ALREADY_REGISTERED;
+    }
+  }
+  Watcher w = {fn, ud, exact_interest(sl, subject, len, queue)};
+  g_array_append_val(e->watchers, w);
+  fn(subject, w.has_interest, ud);
+  return SUBLIST_OK;
+}
+
+static int clear_notification(Sublist *sl, const char *subject, const char *queue,
+                              SublistNotifyFn fn, void *ud) {
+  if (!sl->notify || !subject)
+    return SUBLIST_ERR_NOT_FOUND;
+  char buf[256];
+  char *key = notify_key(subject, queue, buf, sizeof buf);
+  NotifyEntry *e = g_hash_table_lookup(sl->notify, key);
+  int rc = SUBLIST_ERR_NOT_FOUND;
+  if (e) {
+    for (guint i = 0; i < e->watchers->len; i++) {
+      Watcher *w = &g_array_index(e->watchers, Watcher, i);
+      if (w->fn == fn && w->ud == ud) {
+        g_array_remove_index_fast(e->watchers, i);
+        rc = SUBLIST_OK;
+        break;
+      }
+    }
+    if (e->watchers->len == 0)
+      g_hash_table_remove(sl->notify, key);
+  }
+  if (key != buf)
+    g_free(key);
+  return rc;
+}
+
+int sublist_register_notification(Sublist *sl, const char *subject, SublistNotifyFn fn, void *ud) {
+  return register_notification(sl, subject, NULL, fn, ud);
+}
+
+int sublist_clear_notification(Sublist *sl, const char *subject, SublistNotifyFn fn, void *ud) {
+  return clear_notification(sl, subject, NULL, fn, ud);
+}
+
+int sublist_register_queue_notification(Sublist *sl, const char *subject, const char *queue,
+                                        SublistNotifyFn fn, void *ud) {
+  if (!queue)
+    return SUBLIST_ERR_INVALID_SUBJECT;
+  return register_notification(sl, subject, queue, fn, ud);
+}
+
+int sublist_clear_queue_notification(Sublist *sl, const char *subject, const char *queue,
+                                     SublistNotifyFn fn, void *ud) {
+  if (!queue)
+    return SUBLIST_ERR_NOT_FOUND;
+  return clear_notification(sl, subject, queue, fn, ud);
+}
+
+/* --------------------------------------------------------- insert/remove */
+
+/* Go's Insert check: no empty token, nothing after a ">" token. */
+static bool insert_subject_ok(const char *s, size_t len) {
+  if (len == 0)
+    return false;
+  size_t start = 0;
+  bool after_fwc = false;
+  for (size_t i = 0; i <= len; i++) {
+    if (i < len && s[i] != '.')
+      continue;
+    if (i == start || after_fwc)
+      return false;
+    after_fwc = (i - start == 1 && s[start] == '>');
+    start = i + 1;
+  }
+  return true;
+}
+
+int sublist_insert(Sublist *sl, Subscription *sub) {
+  const char *subj = sub->subject;
+  size_t len = sub->subject_len;
+  if (!insert_subject_ok(subj, len))
+    return SUBLIST_ERR_INVALID_SUBJECT;
+  size_t ntok;
+  scratch_tokenize(&sl->s, subj, len, &ntok);
+
+  Level *l = &sl->root;
+  Node *n = NULL;
+  bool haswc = false;
+  for (size_t i = 0; i < ntok; i++) {
+    const char *t = sl->s.tok[i];
+    uint32_t tl = sl->s.toklen[i];
+    if (tl == 1 && (t[0] == '*' || t[0] == '>')) {
+      Node **slot = t[0] == '*' ? &l->pwc : &l->fwc;
+      haswc = true;
+      if (!*slot)
+        *slot = node_new(t, 1, 0);
+      n = *slot;
+    } else {
+      uint64_t h = hash_bytes(t, tl);
+      n = level_find(l, t, tl, h);
+      if (!n) {
+        n = node_new(t, tl, h);
+        level_add(l, n);
+      }
+    }
+    l = &n->next;
+  }
+
+  bool isnew;
+  if (!sub->queue) {
+    if (subset_contains(&n->psubs, sub))
+      return SUBLIST_OK;
+    subset_add(&n->psubs, sub);
+    isnew = n->psubs.n == 1;
+  } else {
+    QGroup *g = node_find_group(n, sub->queue, sub->queue_len);
+    isnew = g == NULL;
+    if (!g) {
+      if (n->nqgroups == n->qcap) {
+        n->qcap = n->qcap ? n->qcap * 2 : 1;
+        n->qgroups = g_renew(QGroup, n->qgroups, n->qcap);
+      }
+      g = &n->qgroups[n->nqgroups++];
+      *g = (QGroup){g_strndup(sub->queue, sub->queue_len), sub->queue_len, {0}};
+    } else if (subset_contains(&g->subs, sub)) {
+      return SUBLIST_OK;
+    }
+    subset_add(&g->subs, sub);
+  }
+  sl->count++;
+  sl->inserts++;
+  sl->genid++;
+  cache_invalidate(sl, subj, len);
+  if (isnew && !haswc)
+    notify_check(sl, subj, len, sub->queue);
+  return SUBLIST_OK;
+}
+
+static int remove_one(Sublist *sl, Subscription *sub, bool cache_updates) {
+  const char *subj = sub->subject;
+  size_t len = sub->subject_len;
+  if (!insert_subject_ok(subj, len))
+    return SUBLIST_ERR_INVALID_SUBJECT;
+  size_t ntok;
+  Scratch *s = &sl->s;
+  scratch_tokenize(s, subj, len, &ntok);
+  s->path = grow(s->path, &s->pathcap, ntok, sizeof(*s->path));
+
+  Level *l = &sl->root;
+  Node *n = NULL;
+  bool haswc = false;
+  for (size_t i = 0; i < ntok; i++) {
+    const char *t = s->tok[i];
+    uint32_t tl = s->toklen[i];
+    if (tl == 1 && t[0] == '*') {
+      n = l->pwc;
+      haswc = true;
+    } else if (tl == 1 && t[0] == '>') {
+      n = l->fwc;
+      haswc = true;
+    } else {
+      n = level_find(l, t, tl, hash_bytes(t, tl));
+    }
+    if (!n)
+      return SUBLIST_ERR_NOT_FOUND;
+    s->path[i] = n;
+    l = &n->next;
+  }
+
+  bool last;
+  if (!sub->queue) {
+    if (!subset_take(&n->psubs, sub))
+      return SUBLIST_ERR_NOT_FOUND;
+    last = n->psubs.n == 0;
+  } else {
+    QGroup *g = node_find_group(n, sub->queue, sub->queue_len);
+    if (!g || !subset_take(&g->subs, sub))
+      return SUBLIST_ERR_NOT_FOUND;
+    last = g->subs.n == 0;
+    if (last) {
+      g_free(g->name);
+      *g = n->qgroups[--n->nqgroups];
+      if (n->nqgroups == 0) {
+        g_clear_pointer(&n->qgroups, g_free);
+        n->qcap = 0;
+      }
+    }
+  }
+  /* the set's reference is now ours: keep the subject alive until done */
+
+  for (size_t i = ntok; i-- > 0;) {
+    Node *pn = s->path[i];
+    if (node_has_subs(pn) || !level_is_empty(&pn->next))
+      break;
+    Level *parent = i == 0 ? &sl->root : &s->path[i - 1]->next;
+    if (parent->pwc == pn)
+      parent->pwc = NULL;
+    else if (parent->fwc == pn)
+      parent->fwc = NULL;
+    else
+      level_del(parent, pn);
+    node_free(pn);
+  }
+
+  sl->count--;
+  sl->removes++;
+  sl->genid++;
+  if (cache_updates)
+    cache_invalidate(sl, subj, len);
+  if (last && !haswc)
+    notify_check(sl, subj, len, sub->queue);
+  subscription_unref(sub);
+  return SUBLIST_OK;
+}
+
+int sublist_remove(Sublist *sl, Subscription *sub) {
+  return remove_one(sl, sub, true);
+}
+
+int sublist_remove_batch(Sublist *sl, Subscription **subs, size_t n) {
+  if (n == 0)
+    return SUBLIST_OK;
+  int rc = SUBLIST_OK;
+  for (size_t i = 0; i < n; i++) {
+    int r = remove_one(sl, subs[i], false);
+    if (r != SUBLIST_OK && rc == SUBLIST_OK)
+      rc = r;
+  }
+  /* one flush instead of a cache scan per wildcard subscription */
+  cache_flush(sl);
+  sl->genid++;
+  return rc;
+}
+
+void sublist_update_remote_qsub(Sublist *sl, Subscription *sub) {
+  cache_invalidate(sl, sub->subject, sub->subject_len);
+  sl->genid++;
+}
+
+/* ------------------------------------------------------------------ match */
+
+static void match_level(Scratch *s, const Level *l, size_t i, size_t ntok) {
+  for (; i < ntok; i++) {
+    if (l->fwc)
+      scratch_add_node(s, l->fwc);
+    const Node *pwc = l->pwc;
+    if (pwc && i + 1 < ntok)
+      match_level(s, &pwc->next, i + 1, ntok);
+    const Node *n = level_find(l, s->tok[i], s->toklen[i], s->tokhash[i]);
+    if (i + 1 == ntok) {
+      if (n)
+        scratch_add_node(s, n);
+      if (pwc)
+        scratch_add_node(s, pwc);
+      return;
+    }
+    if (!n)
+      return;
+    l = &n->next;
+  }
+}
+
+SublistResult *sublist_match(Sublist *sl, const char *subject, size_t len) {
+  sl->matches++;
+  uint64_t h = 0;
+  if (sl->cache_enabled) {
+    h = hash_bytes(subject, len);
+    int64_t i = cache_lookup(sl, subject, len, h);
+    if (i >= 0) {
+      sl->cache_hits++;
+      return sublist_result_ref(sl->cache[i].r);
+    }
+  }
+  Scratch *s = &sl->s;
+  size_t ntok;
+  if (!scratch_tokenize(s, subject, len, &ntok))
+    return &empty_result;
+  scratch_hash_tokens(s, ntok);
+  scratch_reset(s);
+  match_level(s, &sl->root, 0, ntok);
+  SublistResult *r = scratch_build(s);
+  if (sl->cache_enabled) {
+    cache_put(sl, subject, len, h, r);
+    if (sl->cache_count > SUBLIST_CACHE_MAX)
+      cache_sweep(sl);
+  }
+  return r;
+}
+
+static bool interest_level(const Scratch *s, const Level *l, size_t i, size_t ntok) {
+  for (; i < ntok; i++) {
+    if (l->fwc && node_has_subs(l->fwc))
+      return true;
+    const Node *pwc = l->pwc;
+    if (pwc && i + 1 < ntok && interest_level(s, &pwc->next, i + 1, ntok))
+      return true;
+    const Node *n = level_find(l, s->tok[i], s->toklen[i], s->tokhash[i]);
+    if (i + 1 == ntok)
+      return (n && node_has_subs(n)) || (pwc && node_has_subs(pwc));
+    if (!n)
+      return false;
+    l = &n->next;
+  }
+  return false;
+}
+
+bool sublist_has_interest(Sublist *sl, const char *subject, size_t len) {
+  if (sl->cache_enabled) {
+    int64_t i = cache_lookup(sl, subject, len, hash_bytes(subject, len));
+    if (i >= 0)
+      return !sublist_result_is_empty(sl->cache[i].r);
+  }
+  size_t ntok;
+  if (!scratch_tokenize(&sl->s, subject, len, &ntok))
+    return false;
+  scratch_hash_tokens(&sl->s, ntok);
+  return interest_level(&sl->s, &sl->root, 0, ntok);
+}
+
+/* ---------------------------------------------------------- reverse match */
+
+static void reverse_all(Scratch *s, const Level *l) {
+  if (l->pwc)
+    scratch_add_node(s, l->pwc);
+  if (l->fwc)
+    scratch_add_node(s, l->fwc);
+  for (uint32_t k = 0; k < l->cap; k++) {
+    const Node *c = l->slots[k];
+    if (c) {
+      scratch_add_node(s, c);
+      reverse_all(s, &c->next);
+    }
+  }
+}
+
+static void reverse_level(Scratch *s, const Level *l, size_t i, size_t ntok, const Node *n) {
+  for (; i < ntok; i++) {
+    const char *t = s->tok[i];
+    uint32_t tl = s->toklen[i];
+    if (tl == 1 && t[0] == '>') {
+      reverse_all(s, l);
+      return;
+    }
+    if (tl == 1 && t[0] == '*') {
+      for (uint32_t k = 0; k < l->cap; k++)
+        if (l->slots[k])
+          reverse_level(s, &l->slots[k]->next, i + 1, ntok, l->slots[k]);
+      return;
+    }
+    n = level_find(l, t, tl, hash_bytes(t, tl));
+    if (!n)
+      return;
+    l = &n->next;
+  }
+  if (n)
+    scratch_add_node(s, n);
+}
+
+SublistResult *sublist_reverse_match(Sublist *sl, const char *pattern, size_t len) {
+  Scratch *s = &sl->s;
+  /* Go splits without validating: an empty token just finds nothing */
+  size_t ntok = 0, start = 0;
+  for (size_t i = 0; i <= len; i++) {
+    if (i < len && pattern[i] != '.')
+      continue;
+    if (ntok == s->tokcap) {
+      size_t c1 = s->tokcap, c2 = s->tokcap, c3 = s->tokcap;
+      s->tok = grow(s->tok, &c1, ntok + 1, sizeof(*s->tok));
+      s->toklen = grow(s->toklen, &c2, ntok + 1, sizeof(*s->toklen));
+      s->tokhash = grow(s->tokhash, &c3, ntok + 1, sizeof(*s->tokhash));
+      s->tokcap = c1;
+    }
+    s->tok[ntok] = pattern + start;
+    s->toklen[ntok] = (uint32_t)(i - start);
+    ntok++;
+    start = i + 1;
+  }
+  scratch_reset(s);
+  reverse_level(s, &sl->root, 0, ntok, NULL);
+  return scratch_build(s);
+}
+
+/* ------------------------------------------------------------ enumeration */
+
+static void foreach_level(const Level *l, void (*fn)(Subscription *, void *), void *ud);
+
+static void foreach_node(const Node *n, void (*fn)(Subscription *, void *), void *ud) {
+  for (uint32_t i = 0; i < n->psubs.n; i++)
+    fn(n->psubs.v[i], ud);
+  for (uint32_t g = 0; g < n->nqgroups; g++)
+    for (uint32_t i = 0; i < n->qgroups[g].subs.n; i++)
+      fn(n->qgroups[g].subs.v[i], ud);
+  foreach_level(&n->next, fn, ud);
+}
+
+static void foreach_level(const Level *l, void (*fn)(Subscription *, void *), void *ud) {
+  for (uint32_t k = 0; k < l->cap; k++)
+    if (l->slots[k])
+      foreach_node(l->slots[k], fn, ud);
+  if (l->pwc)
+    foreach_node(l->pwc, fn, ud);
+  if (l->fwc)
+    foreach_node(l->fwc, fn, ud);
+}
+
+void sublist_foreach(Sublist *sl, void (*fn)(Subscription *sub, void *ud), void *ud) {
+  foreach_level(&sl->root, fn, ud);
+}
+
+static void collect_local(Subscription *sub, void *ud) {
+  if (!sub->is_remote)
+    g_ptr_array_add(ud, sub);
+}
+
+size_t sublist_local_subs(Sublist *sl, Subscription ***out, bool include_leaf) {
+  GPtrArray *a = g_ptr_array_sized_new(sl->count);
+  sublist_foreach(sl, collect_local, a);
+  size_t n = a->len;
+  *out = (Subscription **)g_ptr_array_free(a, FALSE);
+  return n;
+}
+
+/* ------------------------------------------------------------------ stats */
+
+void sublist_stats(Sublist *sl, SublistStats *out) {
+  memset(out, 0, sizeof *out);
+  out->num_subs = sl->count;
+  out->num_cache = sl->cache_count;
+  out->num_inserts = sl->inserts;
+  out->num_removes = sl->removes;
+  out->num_matches = sl->matches;
+  out->cache_hits = sl->cache_hits;
+  if (sl->matches > 0)
+    out->cache_hit_rate = (double)sl->cache_hits / (double)sl->matches;
+  uint64_t tot = 0;
+  uint32_t max = 0, cnt = 0;
+  for (uint32_t i = 0; i < sl->cache_cap; i++) {
+    const CacheEntry *e = &sl->cache[i];
+    if (!cache_live(e))
+      continue;
+    uint32_t f = e->r->npsubs + e->r->nqgroups;
+    tot += f;
+    cnt++;
+    if (f > max)
+      max = f;
+  }
+  out->tot_fanout = tot;
+  out->cache_cnt = cnt;
+  out->max_fanout = max;
+  if (tot > 0)
+    out->avg_fanout = (double)tot / (double)cnt;
+}
