@@ -449,6 +449,7 @@ static NatsError on_connect(void *ctx, const char *json, size_t len) {
   c->connect_received = true;
   c->last_activity = loop_now(s->loop);
   c->headers = !s->opts->no_header_support && co->headers;
+  c->parser.headers = c->headers;
   loop_timer_stop(s->loop, &c->ping_timer);
   client_arm_first_ping(c);
 
