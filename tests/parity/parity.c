@@ -1122,7 +1122,12 @@ run_scenario(const Scenario *sc, const char *exe, const char *label)
   }
   if (r->error) {
     g_autofree char *tail = log_tail(r);
-    char *e = g_strdup_printf("%s\n--- %s server log (tail) ---\n%s", r->error, label, tail);
+    GString *tr = g_string_new(NULL);
+    for (guint i = r->transcript->len > 8 ? r->transcript->len - 8 : 0; i < r->transcript->len; i++)
+      g_string_append_printf(tr, "   %s\n", (char *)r->transcript->pdata[i]);
+    g_autofree char *trs = g_string_free(tr, FALSE);
+    char *e = g_strdup_printf("%s\n--- %s transcript (last entries) ---\n%s--- %s server log (tail) ---\n%s",
+                              r->error, label, trs, label, tail);
     g_free(r->error);
     r->error = e;
   }
