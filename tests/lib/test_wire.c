@@ -154,7 +154,7 @@ remaining_ms(gint64 deadline)
 }
 
 TestWireStatus
-test_wire_read_line(TestWire *w, int timeout_ms, char **line, gboolean *bare_lf)
+test_wire_read_line(TestWire *w, int timeout_ms, char **line, gsize *len_out, gboolean *bare_lf)
 {
   gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
   gsize scanned = 0;
@@ -165,7 +165,12 @@ test_wire_read_line(TestWire *w, int timeout_ms, char **line, gboolean *bare_lf)
       gsize end = (gsize)(nl - w->buf->data);
       gboolean crlf = end > 0 && w->buf->data[end - 1] == '\r';
       gsize len = crlf ? end - 1 : end;
-      *line = g_strndup((const char *)w->buf->data, len);
+      char *l = g_malloc(len + 1);
+      memcpy(l, w->buf->data, len);
+      l[len] = '\0';
+      *line = l;
+      if (len_out)
+        *len_out = len;
       if (bare_lf)
         *bare_lf = !crlf;
       g_byte_array_remove_range(w->buf, 0, (guint)(end + 1));
@@ -188,7 +193,10 @@ test_wire_read_n(TestWire *w, gsize n, int timeout_ms, char **out)
     if (st != TEST_WIRE_OK)
       return st;
   }
-  *out = g_strndup((const char *)w->buf->data, n);
+  char *o = g_malloc(n + 1);
+  memcpy(o, w->buf->data, n);
+  o[n] = '\0';
+  *out = o;
   g_byte_array_remove_range(w->buf, 0, (guint)n);
   return TEST_WIRE_OK;
 }

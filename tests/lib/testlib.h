@@ -57,9 +57,11 @@ typedef enum {
 const char *test_wire_status_str(TestWireStatus st);
 TestWire *test_wire_connect(const char *host, int port, int timeout_ms, GError **error);
 gboolean test_wire_send(TestWire *w, const void *buf, gsize len, GError **error);
-/* Reads one CRLF-terminated line; *line (transfer full) excludes the CRLF. A line that ends in
- * a bare LF is returned with *bare_lf set (if non-NULL). */
-TestWireStatus test_wire_read_line(TestWire *w, int timeout_ms, char **line, gboolean *bare_lf);
+/* Reads one CRLF-terminated line; *line (transfer full, NUL-terminated, may contain NULs)
+ * excludes the CRLF, *len (if non-NULL) is its length. A line that ends in a bare LF is
+ * returned with *bare_lf set (if non-NULL). */
+TestWireStatus test_wire_read_line(TestWire *w, int timeout_ms, char **line, gsize *len,
+                                   gboolean *bare_lf);
 /* Reads exactly n bytes (transfer full). */
 TestWireStatus test_wire_read_n(TestWire *w, gsize n, int timeout_ms, char **out);
 /* Waits `ms`; returns OK if nothing arrived, else the data/close that did (data is not

@@ -608,8 +608,9 @@ do_expect(Run *r, const Cmd *c)
   if (!cn)
     return;
   char *line = NULL;
+  gsize got_len = 0;
   gboolean bare = FALSE;
-  TestWireStatus st = test_wire_read_line(cn->w, r->timeout_ms, &line, &bare);
+  TestWireStatus st = test_wire_read_line(cn->w, r->timeout_ms, &line, &got_len, &bare);
   g_autofree char *got = line;
   if (st != TEST_WIRE_OK) {
     run_fail(r, "no line: %s", test_wire_status_str(st));
@@ -656,7 +657,7 @@ do_expect(Run *r, const Cmd *c)
   g_autoptr(GString) want = run_text(r, arg);
   if (r->error)
     return;
-  if (strlen(got) != want->len || memcmp(got, want->str, want->len) != 0) {
+  if (got_len != want->len || memcmp(got, want->str, want->len) != 0) {
     run_fail(r, "got '%.300s'", got);
     return;
   }
@@ -687,7 +688,7 @@ do_spread(Run *r, const Cmd *c)
         return;
       }
       g_autofree char *line = NULL;
-      TestWireStatus st = test_wire_read_line(cn->w, 2, &line, NULL);
+      TestWireStatus st = test_wire_read_line(cn->w, 2, &line, NULL, NULL);
       if (st == TEST_WIRE_TIMEOUT)
         continue;
       if (st != TEST_WIRE_OK) {
