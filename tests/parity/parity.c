@@ -11,6 +11,7 @@
 #include "testlib.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,7 +104,7 @@ verb_known(const char *v)
   static const char *const verbs[] = {
       "start", "stop", "restart", "sleep", "signal", "expect-server-exit", "expect-file",
       "expect-no-file", "expect-log", "expect-no-log", "run", "expect-output", "expect-spread",
-      "file", "repeat", "end", "timeout", NULL};
+      "file", "repeat", "end", "timeout", "move", "expect-server-running", NULL};
   return verb_takes_conn(v) || g_strv_contains(verbs, v);
 }
 
@@ -451,6 +452,14 @@ run_text(Run *r, const char *in)
   return s;
 }
 
+/* Regex text: placeholders expanded, backslashes left for the regex engine. */
+static GString *
+run_pattern(Run *r, const char *in)
+{
+  Vars v = run_vars(r);
+  return expand_vars(in, &v);
+}
+
 static Conn *
 run_conn(Run *r, const char *name, gboolean create)
 {
@@ -624,7 +633,8 @@ do_expect(Run *r, const Cmd *c)
   const char *arg = c->arg;
   if (parse_regex_arg(arg, &pattern)) {
     g_autofree char *masked = NULL;
-    if (!regex_match(r, pattern, got, &masked)) {
+    g_autoptr(GString) pat = run_pattern(r, pattern);
+    if (!regex_match(r, pat->str, got, &masked)) {
       run_fail(r, "got '%.300s'", got);
       return;
     }
@@ -695,6 +705,8 @@ do_spread(Run *r, const Cmd *c)
         run_fail(r, "%s: %s", w[3 + k], test_wire_status_str(st));
         return;
       }
+      if (strcmp(line, "PING") == 0)
+        continue; /* Go's first RTT ping may land here on a slow run; not part of the count */
       g_auto(GStrv) f = g_strsplit(line, " ", -1);
       guint nf = g_strv_length(f);
       if (nf < 4 || strcmp(f[0], "MSG") != 0) {
@@ -959,6 +971,30 @@ run_cmd(Run *r, const Cmd *c)
     record(r, "server exited %d", st);
     return;
   }
+  if (strcmp(v, "expect-server-running") == 0) {
+    /* The server must stay up for MS ms (e.g. SIGTERM is ignored in lame duck mode). */
+    int ms = atoi(c->arg), st = -1;
+    if (!r->srv || test_server_wait_exit(r->srv, ms, &st)) {
+      run_fail(r, "server exited (status %d)", st);
+      return;
+    }
+    record(r, "server running after %s ms", c->arg);
+    return;
+  }
+  if (strcmp(v, "move") == 0) {
+    g_auto(GStrv) w = g_strsplit(c->arg, " ", 2);
+    if (g_strv_length(w) != 2) {
+      run_fail(r, "usage: move SRC DST");
+      return;
+    }
+    g_autoptr(GString) src = run_text(r, w[0]);
+    g_autoptr(GString) dst = run_text(r, w[1]);
+    if (rename(src->str, dst->str) != 0)
+      run_fail(r, "rename: %s", g_strerror(errno));
+    else
+      record(r, "moved %s", c->arg);
+    return;
+  }
   if (strcmp(v, "expect-file") == 0 || strcmp(v, "expect-no-file") == 0) {
     /* expect-file <path> /regex/   |   expect-no-file <path> */
     g_autofree char *arg = g_strdup(c->arg);
@@ -981,7 +1017,7 @@ run_cmd(Run *r, const Cmd *c)
       run_fail(r, "usage: expect-file <path> /regex/");
       return;
     }
-    g_autoptr(GString) pat = run_text(r, pattern);
+    g_autoptr(GString) pat = run_pattern(r, pattern);
     g_autofree char *txt = NULL;
     for (;;) {
       g_clear_pointer(&txt, g_free);
@@ -1006,7 +1042,7 @@ run_cmd(Run *r, const Cmd *c)
       run_fail(r, "no server");
       return;
     }
-    g_autoptr(GString) pat = run_text(r, pattern);
+    g_autoptr(GString) pat = run_pattern(r, pattern);
     gboolean want = strcmp(v, "expect-log") == 0;
     gint64 deadline = g_get_monotonic_time() + (gint64)r->timeout_ms * 1000;
     for (;;) {
@@ -1040,7 +1076,7 @@ run_cmd(Run *r, const Cmd *c)
       run_fail(r, "usage: expect-output /regex/");
       return;
     }
-    g_autoptr(GString) pat = run_text(r, pattern);
+    g_autoptr(GString) pat = run_pattern(r, pattern);
     if (!regex_match(r, pat->str, r->run_output ? r->run_output : "", NULL))
       run_fail(r, "output was:\n%s", r->run_output ? r->run_output : "");
     else
