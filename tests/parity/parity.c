@@ -94,7 +94,8 @@ static gboolean
 verb_takes_conn(const char *v)
 {
   static const char *const verbs[] = {"connect", "connect-fail", "send", "send-raw", "expect",
-                                      "expect-nothing", "expect-close", "close", NULL};
+                                      "expect-nothing", "expect-close", "close",
+                                      "drain-until-close", NULL};
   return g_strv_contains(verbs, v);
 }
 
@@ -933,6 +934,30 @@ run_cmd(Run *r, const Cmd *c)
     test_wire_free(cn->w);
     cn->w = NULL;
     record(r, "%s< (closed)", c->conn);
+    return;
+  }
+  if (strcmp(v, "drain-until-close") == 0) {
+    /* Slow-consumer tests: whatever the kernel still buffered is read and dropped. */
+    Conn *cn = need_conn(r, c);
+    if (!cn)
+      return;
+    int ms = *c->arg ? atoi(c->arg) : r->timeout_ms;
+    gint64 deadline = g_get_monotonic_time() + (gint64)ms * 1000;
+    for (;;) {
+      char *chunk = NULL;
+      gsize avail = test_wire_buffered(cn->w);
+      TestWireStatus st = test_wire_read_n(cn->w, avail ? avail : 1, 50, &chunk);
+      g_free(chunk);
+      if (st == TEST_WIRE_CLOSED && test_wire_buffered(cn->w) == 0)
+        break;
+      if (st == TEST_WIRE_ERROR || g_get_monotonic_time() >= deadline) {
+        run_fail(r, "not closed within %d ms", ms);
+        return;
+      }
+    }
+    test_wire_free(cn->w);
+    cn->w = NULL;
+    record(r, "%s< (drained, closed)", c->conn);
     return;
   }
   if (strcmp(v, "expect-spread") == 0) {
