@@ -578,6 +578,7 @@ static NatsError on_ping(void *ctx) {
   log_trace(CLIENT_LOG_FMT "->> [PONG]", CLIENT_LOG_ARGS(c));
   c->last_ping_in = loop_now(c->srv->loop);
   client_queue_outbound(c, "PONG\r\n", 6);
+  c->first_pong_sent = true;
   return NATS_OK;
 }
 
@@ -662,12 +663,15 @@ static void client_ping_timer_fired(void *data) {
   int64_t interval = s->opts->ping_interval_us;
   /* Like nats-server: recent traffic or a PING from the client proves the
    * connection is alive, so no PING is needed this round. */
+  /* ...except that a PING is always due when no RTT was measured in the last
+   * hour (so the very first timer always sends one). */
+  bool need_rtt = c->rtt_start == 0 || now - c->rtt_start > RTT_MEASUREMENT_INTERVAL_US;
   bool recent_activity = c->last_activity && now - c->last_activity < interval;
   bool recent_ping = c->last_ping_in && now - c->last_ping_in < interval;
-  if (recent_activity) {
+  if (recent_activity && !need_rtt) {
     log_debug(CLIENT_LOG_FMT "Delaying PING due to client activity %" G_GINT64_FORMAT "s ago", CLIENT_LOG_ARGS(c),
               (now - c->last_activity + G_USEC_PER_SEC / 2) / G_USEC_PER_SEC);
-  } else if (recent_ping) {
+  } else if (recent_ping && !need_rtt) {
     log_debug(CLIENT_LOG_FMT "Delaying PING due to remote ping %" G_GINT64_FORMAT "s ago", CLIENT_LOG_ARGS(c),
               (now - c->last_ping_in + G_USEC_PER_SEC / 2) / G_USEC_PER_SEC);
   } else {
@@ -678,6 +682,7 @@ static void client_ping_timer_fired(void *data) {
       return;
     }
     c->pings_out++;
+    c->rtt_start = now;
     log_trace(CLIENT_LOG_FMT "->> [PING]", CLIENT_LOG_ARGS(c));
     client_queue_outbound(c, "PING\r\n", 6);
   }

@@ -50,6 +50,7 @@ struct Client {
   Parser parser;              /* embedded; owns its split buffers */
   ClientConnectOpts opts;
   bool connect_received;
+  bool first_pong_sent;       /* async INFO only goes to clients past their first PING (as Go) */
   bool headers;               /* server and client both support headers */
 
   GHashTable *subs;           /* owned: sid (char*, owned by the Subscription) → Subscription* (one ref) */
@@ -66,6 +67,7 @@ struct Client {
   int pings_out;
   int64_t last_activity;      /* µs monotonic: last PUB/SUB/UNSUB (Go's c.last) */
   int64_t last_ping_in;       /* µs monotonic: last PING from the client */
+  int64_t rtt_start;          /* µs monotonic: when we last sent PING; 0 = never */
 
   int64_t start_time_real;    /* µs since epoch, for monitoring */
   uint64_t in_msgs, in_bytes, out_msgs, out_bytes;

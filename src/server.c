@@ -252,7 +252,7 @@ static bool server_write_files(Server *s, GError **error) {
 }
 
 static void server_remove_files(Server *s) {
-  if (s->opts->pid_file) unlink(s->opts->pid_file);
+  /* nats-server 2.9.10 removes the ports file but leaves the pid file. */
   if (s->ports_file) unlink(s->ports_file);
 }
 
@@ -335,7 +335,7 @@ void server_lame_duck(Server *s) {
     Client *c = value;
     g_ptr_array_add(s->ldm_clients, GSIZE_TO_POINTER(c->cid));
     /* Clients that understand async INFO learn they should move elsewhere. */
-    if (c->connect_received && c->opts.protocol >= 1) client_send_info(c, true);
+    if (c->first_pong_sent && c->opts.protocol >= 1) client_send_info(c, true);
   }
   loop_timer_start(s->loop, &s->ldm_timer, loop_now(s->loop) + grace, server_ldm_grace_over, s);
 }
@@ -347,6 +347,7 @@ static gboolean on_sigint(gpointer data) {
   log_debug("Trapped \"interrupt\" signal");
   s->exit_code = 0;
   server_shutdown(s);
+  loop_wakeup(((Server *)data)->loop);
   return G_SOURCE_CONTINUE;
 }
 
@@ -358,12 +359,15 @@ static gboolean on_sigterm(gpointer data) {
     s->exit_code = 1;
     server_shutdown(s);
   }
+  loop_wakeup(((Server *)data)->loop);
   return G_SOURCE_CONTINUE;
 }
 
 static gboolean on_sigusr1(gpointer data) {
   log_debug("Trapped \"user defined signal 1\" signal");
-  if (!log_reopen()) log_error("Failed to reopen log file");
+  Server *s = data;
+  if (!s->opts->log_file) log_info("File log re-open ignored, not a file logger");
+  else if (!log_reopen()) log_error("Failed to reopen log file");
   else log_info("File log re-opened");
   return G_SOURCE_CONTINUE;
 }
@@ -371,6 +375,7 @@ static gboolean on_sigusr1(gpointer data) {
 static gboolean on_sigusr2(gpointer data) {
   log_debug("Trapped \"user defined signal 2\" signal");
   server_lame_duck(data);
+  loop_wakeup(((Server *)data)->loop);
   return G_SOURCE_CONTINUE;
 }
 
@@ -379,6 +384,7 @@ static gboolean on_sighup(gpointer data) {
   log_debug("Trapped \"hangup\" signal");
   if (!s->opts->config_file)
     log_error("Failed to reload server configuration: can only reload config when a file is provided using -c or --config");
+  loop_wakeup(((Server *)data)->loop);
   return G_SOURCE_CONTINUE;
 }
 
@@ -412,8 +418,12 @@ Server *server_new(Options *opts, GError **error) {
 
 int server_run(Server *s) {
   GError *error = NULL;
-  log_info("Starting cnatsd");
-  log_info("  Version:  %s (nats-server %s compatible)", CNATSD_VERSION, NATS_VERSION);
+  /* nats-server's banner, line for line: operators' tooling greps for it.
+   * Which implementation this is goes in the Go-build debug line. */
+  log_info("Starting nats-server");
+  log_info("  Version:  %s", NATS_VERSION);
+  log_info("  Git:      [not set]");
+  log_debug("  Go build: cnatsd %s", CNATSD_VERSION);
   log_info("  Name:     %s", s->server_name);
   log_info("  ID:       %s", s->identity.encoded_public);
   if (s->opts->config_file) log_info("Using configuration file: %s", s->opts->config_file);

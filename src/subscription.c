@@ -4,19 +4,30 @@
  * Protocol loop thread only: the refcount is a plain int. */
 #include "subscription.h"
 
+#include <string.h>
+
+/* Subjects may carry any byte but space/tab, NUL included (nats-server
+ * matches them byte for byte), so copy by length, never up to a NUL. */
+static char *bytes_dup(const char *p, size_t len) {
+  char *out = g_malloc(len + 1);
+  if (len) memcpy(out, p, len);
+  out[len] = '\0';
+  return out;
+}
+
 Subscription *subscription_new(Client *client, const char *subject, size_t subject_len,
                                const char *queue, size_t queue_len,
                                const char *sid, size_t sid_len) {
   Subscription *sub = g_new0(Subscription, 1);
   sub->refcount = 1;
   sub->client = client;
-  sub->subject = g_strndup(subject ? subject : "", subject_len);
+  sub->subject = bytes_dup(subject, subject_len);
   sub->subject_len = (uint32_t)subject_len;
   if (queue) {
-    sub->queue = g_strndup(queue, queue_len);
+    sub->queue = bytes_dup(queue, queue_len);
     sub->queue_len = (uint32_t)queue_len;
   }
-  sub->sid = g_strndup(sid ? sid : "", sid_len);
+  sub->sid = bytes_dup(sid, sid_len);
   sub->sid_len = (uint32_t)sid_len;
   sub->qweight = 1;
   return sub;

@@ -144,6 +144,7 @@ static bool watch_removed_in_batch(Loop *l, LoopWatch *w) {
 
 static gboolean loop_dispatch(GSource *source, GSourceFunc cb, gpointer ud) {
   Loop *l = (Loop *)source;
+  g_source_set_ready_time(source, -1);
   l->now = g_get_monotonic_time();
   int n = epoll_wait(l->epfd, l->events, LOOP_MAX_EVENTS, 0);
   l->in_batch = true;
@@ -190,6 +191,8 @@ void loop_free(Loop *l) {
   g_source_destroy(&l->source);
   g_source_unref(&l->source);
 }
+
+void loop_wakeup(Loop *l) { g_source_set_ready_time(&l->source, 0); }
 
 void loop_set_post_dispatch(Loop *l, LoopPostDispatchFn fn, void *data) {
   l->post_fn = fn;

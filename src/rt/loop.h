@@ -53,5 +53,10 @@ void loop_timer_start(Loop *loop, Timer *t, int64_t deadline, TimerFn fn, void *
 void loop_timer_stop(Loop *loop, Timer *t);
 static inline bool loop_timer_armed(const Timer *t) { return t->heap_index != 0; }
 
+/* Makes the loop dispatch on its next iteration even with no socket ready:
+ * for work queued from outside a dispatch (signal handlers, idles), so the
+ * post-dispatch flush runs. */
+void loop_wakeup(Loop *loop);
+
 /* Monotonic time cached at the start of the current dispatch (µs). */
 int64_t loop_now(Loop *loop);
