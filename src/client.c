@@ -256,9 +256,10 @@ static void client_write_deadline_fired(void *data) {
     return;
   }
   if (c->state != CLIENT_OPEN || c->out.pending == 0) return;
-  char detail[128];
-  snprintf(detail, sizeof detail, "WriteDeadline of %gs exceeded with %zu total bytes.",
-           c->srv->opts->write_deadline_us / 1e6, c->out.pending);
+  char detail[160], dur[32];
+  snprintf(detail, sizeof detail, "WriteDeadline of %s exceeded with %zu chunks of %zu total bytes.",
+           opts_format_duration(c->srv->opts->write_deadline_us, dur, sizeof dur), out_queue_chunks(&c->out),
+           c->out.pending);
   client_slow_consumer(c, CLOSED_SLOW_CONSUMER_WRITE_DEADLINE, detail);
 }
 

@@ -147,3 +147,9 @@ void out_queue_clear(OutQueue *q, OutPool *pool) {
   q->head = q->tail = NULL;
   q->pending = 0;
 }
+
+size_t out_queue_chunks(const OutQueue *q) {
+  size_t n = 0;
+  for (const OutChunk *c = q->head; c; c = c->next) n++;
+  return n;
+}

@@ -42,4 +42,5 @@ void out_queue_append(OutQueue *q, OutPool *pool, const void *data, size_t len);
  * with errno set on a hard error; EAGAIN is not an error (returns what was
  * written so far). */
 ssize_t out_queue_write(OutQueue *q, OutPool *pool, int fd);
+size_t out_queue_chunks(const OutQueue *q);
 void out_queue_clear(OutQueue *q, OutPool *pool);

@@ -88,6 +88,37 @@ bool opts_parse_duration(const char *s, int64_t *out_us) {
   return true;
 }
 
+const char *opts_format_duration(int64_t us, char *buf, size_t cap) {
+  bool neg = us < 0;
+  uint64_t u = neg ? (uint64_t)(-us) : (uint64_t)us;
+  const char *sign = neg ? "-" : "";
+  if (u == 0) {
+    snprintf(buf, cap, "0s");
+  } else if (u < 1000) {
+    snprintf(buf, cap, "%s%" G_GUINT64_FORMAT "\xc2\xb5s", sign, u);
+  } else if (u < G_USEC_PER_SEC) {
+    /* milliseconds with up to 3 fractional digits, trailing zeros dropped */
+    char frac[8] = "";
+    if (u % 1000) {
+      snprintf(frac, sizeof frac, ".%03u", (unsigned)(u % 1000));
+      for (size_t n = strlen(frac); n > 1 && frac[n - 1] == '0'; n--) frac[n - 1] = '\0';
+    }
+    snprintf(buf, cap, "%s%" G_GUINT64_FORMAT "%sms", sign, u / 1000, frac);
+  } else {
+    uint64_t h = u / (3600ull * G_USEC_PER_SEC), m = u / (60ull * G_USEC_PER_SEC) % 60, sec = u / G_USEC_PER_SEC % 60;
+    uint64_t fus = u % G_USEC_PER_SEC;
+    char frac[16] = "";
+    if (fus) {
+      snprintf(frac, sizeof frac, ".%06u", (unsigned)fus);
+      for (size_t n = strlen(frac); n > 1 && frac[n - 1] == '0'; n--) frac[n - 1] = '\0';
+    }
+    if (h) snprintf(buf, cap, "%s%" G_GUINT64_FORMAT "h%" G_GUINT64_FORMAT "m%" G_GUINT64_FORMAT "%ss", sign, h, m, sec, frac);
+    else if (m) snprintf(buf, cap, "%s%" G_GUINT64_FORMAT "m%" G_GUINT64_FORMAT "%ss", sign, m, sec, frac);
+    else snprintf(buf, cap, "%s%" G_GUINT64_FORMAT "%ss", sign, sec, frac);
+  }
+  return buf;
+}
+
 /* ---- command line -------------------------------------------------------- */
 
 typedef enum FlagKind { FLAG_STRING, FLAG_INT, FLAG_BOOL, FLAG_SPECIAL } FlagKind;

@@ -58,5 +58,8 @@ bool opts_load_config(Options *o, const char *path, bool pedantic, char **report
  * max_pending).  Returns an error message (transfer full) or NULL. */
 char *opts_validate(const Options *o);
 
+/* Formats like Go's time.Duration.String(): "500ms", "2s", "1m30s", "1h0m0s". */
+const char *opts_format_duration(int64_t us, char *buf, size_t cap);
+
 /* Parses a Go duration ("2s", "1m30s", "500ms"); false on bad syntax. */
 bool opts_parse_duration(const char *s, int64_t *out_us);

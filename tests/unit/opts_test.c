@@ -73,11 +73,23 @@ static void test_duration(void) {
   g_assert_false(opts_parse_duration("s", &us));
 }
 
+static void test_format_duration(void) {
+  char b[32];
+  g_assert_cmpstr(opts_format_duration(500000, b, sizeof b), ==, "500ms");
+  g_assert_cmpstr(opts_format_duration(2 * G_USEC_PER_SEC, b, sizeof b), ==, "2s");
+  g_assert_cmpstr(opts_format_duration(90 * G_USEC_PER_SEC, b, sizeof b), ==, "1m30s");
+  g_assert_cmpstr(opts_format_duration(3600LL * G_USEC_PER_SEC, b, sizeof b), ==, "1h0m0s");
+  g_assert_cmpstr(opts_format_duration(1500000, b, sizeof b), ==, "1.5s");
+  g_assert_cmpstr(opts_format_duration(1500, b, sizeof b), ==, "1.5ms");
+  g_assert_cmpstr(opts_format_duration(0, b, sizeof b), ==, "0s");
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/opts/flags", test_flags);
   g_test_add_func("/opts/signal", test_signal);
   g_test_add_func("/opts/errors", test_errors);
   g_test_add_func("/opts/duration", test_duration);
+  g_test_add_func("/opts/format-duration", test_format_duration);
   return g_test_run();
 }
