@@ -466,7 +466,7 @@ void server_free(Server *s) {
   for (GList *l = clients; l; l = l->next) client_close(l->data, CLOSED_SERVER_SHUTDOWN);
   g_list_free(clients);
   s->shutting_down = true;
-  s->main_loop = NULL;
+  g_clear_pointer(&s->main_loop, g_main_loop_unref);
   server_post_dispatch(s);
   g_hash_table_destroy(s->clients);
   if (s->ldm_clients) g_ptr_array_free(s->ldm_clients, TRUE);
