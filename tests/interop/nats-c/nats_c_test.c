@@ -596,6 +596,9 @@ test_reconnect(Fix *f, gconstpointer data)
   char id2[256] = "";
   CHECK(natsConnection_GetConnectedServerId(nc, id2, sizeof id2));
   g_assert_cmpstr(id1, !=, id2); /* really a new server process */
+  /* The replayed SUB must reach the server before another connection
+   * publishes: the round trip orders them. */
+  CHECK(natsConnection_FlushTimeout(nc, 5000));
 
   /* The subscription was replayed on the new server. */
   natsConnection *pc = connect_default(f);

@@ -448,6 +448,8 @@ func TestReconnect(t *testing.T) {
 	if nc.Status() != nats.CONNECTED || nc.ConnectedServerId() == id1 {
 		t.Fatalf("status %v server %s (old %s)", nc.Status(), nc.ConnectedServerId(), id1)
 	}
+	// The replayed SUB must reach the server before another connection publishes.
+	must(t, nc.FlushTimeout(5*time.Second))
 	pc := connect(t, s)
 	must(t, pc.Publish("rc", []byte("after")))
 	must(t, pc.Flush())
