@@ -624,9 +624,30 @@ test_lame_duck(Fix *f, gconstpointer data)
   natsConnection *nc = connect_opts(f, opts);
   natsOptions_Destroy(opts);
   CHECK(natsConnection_Flush(nc));
+  /* A raw client that announced async INFO support sees the wire form. */
+  int fd = interop_raw_connect(f->srv->port, 0);
+  g_assert_cmpint(fd, >=, 0);
+  g_free(interop_raw_read_line(fd, 5000));
+  const char *req = "CONNECT {\"verbose\":false,\"protocol\":1}\r\nPING\r\n";
+  g_assert_true(interop_raw_write(fd, req, strlen(req)));
+  g_autofree char *pong = interop_raw_read_line(fd, 5000);
+  g_assert_cmpstr(pong, ==, "PONG");
+
   g_assert_cmpint(waiter_count(ldm), ==, 0);
   g_assert_true(interop_server_signal(f->srv, SIGUSR2));
   g_assert_cmpint(waiter_wait(ldm, 1, 5000), ==, 1);
+  g_autofree char *info = interop_raw_read_line(fd, 5000);
+  g_assert_nonnull(info);
+  g_assert_true(g_str_has_prefix(info, "INFO "));
+  g_autoptr(JsonParser) p = json_parser_new();
+  g_assert_true(json_parser_load_from_data(p, info + 5, -1, NULL));
+  JsonObject *o = json_node_get_object(json_parser_get_root(p));
+  g_assert_true(json_object_get_boolean_member_with_default(o, "ldm", FALSE));
+  close(fd);
+  /* The listener is closed at once: new clients are refused. */
+  natsConnection *late = NULL;
+  g_assert_cmpint(natsConnection_ConnectTo(&late, f->srv->url), !=, NATS_OK);
+  g_assert_null(late);
   natsConnection_Destroy(nc);
   /* Lame duck mode would take minutes to finish on its own. */
   interop_server_kill(f->srv);

@@ -475,6 +475,11 @@ func TestLameDuck(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("no lame duck event")
 	}
+	// The listener is closed at once: new clients are refused.
+	if late, err := nats.Connect(s.url, nats.Timeout(2*time.Second)); err == nil {
+		late.Close()
+		t.Fatal("connected to a server in lame duck mode")
+	}
 	nc.Close()
 	s.kill() // lame duck mode would take minutes to finish on its own
 }

@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Server, RawConn } from "./server.mjs";
+import { Server, RawConn, within } from "./server.mjs";
 
 const MAX_PAYLOAD = 1048576;
 const enc = new TextEncoder();
@@ -29,7 +29,7 @@ function collect(nc, subject, opts = {}) {
   c.waitCount = async (n, ms = 5000) => {
     const end = Date.now() + ms;
     while (c.msgs.length < n && Date.now() < end) {
-      await Promise.race([new Promise((r) => c.waiters.push(r)), sleep(end - Date.now())]);
+      await within(new Promise((r) => c.waiters.push(r)), end - Date.now());
     }
     return c.msgs.length;
   };
@@ -314,6 +314,8 @@ export function scenarios(lib) {
     assert.equal(ldm.count, 0);
     srv.signal("SIGUSR2");
     assert.ok(await waitFor(5000, () => ldm.count > 0), "lame duck event");
+    // The listener is closed at once: new clients are refused.
+    await assert.rejects(lib.connect({ servers: srv.url, timeout: 2000 }));
     await nc.close();
     await srv.kill(); // lame duck mode would take minutes to finish on its own
   });

@@ -10,6 +10,14 @@ import { basename, join } from "node:path";
 import net from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 
+// Wait for p or ms, whichever is first; the timer is cleared so a finished
+// wait never keeps the process (and node --test) alive.
+export function within(p, ms) {
+  let t;
+  const timeout = new Promise((r) => { t = setTimeout(() => r(false), ms); });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(t));
+}
+
 export function serverBin() {
   return process.env.NATS_SERVER_BIN || "/usr/sbin/nats-server";
 }
@@ -87,7 +95,7 @@ export class Server {
   async waitExit(ms) {
     if (!this.proc) return true;
     const p = this.proc;
-    const done = await Promise.race([p.exitPromise.then(() => true), sleep(ms).then(() => false)]);
+    const done = await within(p.exitPromise.then(() => true), ms);
     if (done) {
       live.delete(this);
       this.proc = null;
@@ -163,7 +171,7 @@ export class RawConn {
       if (this.closed) throw new Error(`connection closed (pending ${JSON.stringify(this.buf)})`);
       const left = end - Date.now();
       if (left <= 0) throw new Error("raw read timeout");
-      await Promise.race([new Promise((r) => this.waiters.push(r)), sleep(left)]);
+      await within(new Promise((r) => this.waiters.push(r)), left);
     }
   }
 
@@ -184,7 +192,7 @@ export class RawConn {
       this.buf = "";
       const left = end - Date.now();
       if (left <= 0) return false;
-      await Promise.race([new Promise((r) => this.waiters.push(r)), sleep(left)]);
+      await within(new Promise((r) => this.waiters.push(r)), left);
     }
     return true;
   }
