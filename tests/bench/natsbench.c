@@ -259,6 +259,11 @@ write_all(int fd, const char *p, size_t n)
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN) {
+				/* SO_SNDTIMEO expired or a non-blocking socket is full. */
+				if (now_s() > g_deadline) {
+					errno = ETIMEDOUT;
+					return -1;
+				}
 				struct timespec ts = {0, 100000};
 				nanosleep(&ts, NULL);
 				continue;
@@ -409,6 +414,10 @@ conn_open(Conn *c, size_t cap)
 	}
 	int one = 1;
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	/* Blocking I/O wakes up every second so the run deadline is always honoured. */
+	struct timeval tv = {1, 0};
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 	c->cap = cap;
 	c->len = c->pos = 0;
 	c->buf = malloc(cap);
@@ -447,8 +456,13 @@ conn_wait_pong(Conn *c, const char *what)
 			return -1;
 		}
 		ssize_t n = conn_fill(c);
-		if (n == -2)
+		if (n == -2) {
+			if (now_s() > g_deadline) {
+				fail("%s: timeout waiting for PONG", what);
+				return -1;
+			}
 			continue;
+		}
 		if (n <= 0) {
 			fail("%s: connection lost while waiting for PONG", what);
 			return -1;
@@ -590,7 +604,9 @@ receiver_main(void *arg)
 			if (sub_service(&g_subs[evs[i].data.u32]) < 0)
 				goto out;
 		uint64_t p = progress_now();
-		atomic_store_explicit(&g_progress, p, memory_order_release);
+		/* seq_cst, not release: the store must not pass the g_wait_target load below,
+		 * or a publisher that just went to sleep could miss its wake-up. */
+		atomic_store(&g_progress, p);
 		if (p >= atomic_load(&g_wait_target) || p >= opt.count) {
 			pthread_mutex_lock(&g_mu);
 			pthread_cond_broadcast(&g_cv);
@@ -732,7 +748,7 @@ run_pub_flow(Pub *p)
 	if (credit < 2)
 		credit = 2;
 	for (uint64_t seq = 0; seq < opt.count; seq++) {
-		if (seq >= atomic_load_explicit(&g_progress, memory_order_acquire) + credit) {
+		if (seq >= atomic_load(&g_progress) + credit) {
 			if (pub_flush(p) < 0)
 				return -1;
 			uint64_t target = seq - credit / 2;
