@@ -88,6 +88,7 @@ typedef struct {
 	double timeout_s;
 	size_t credit;
 	uint64_t warmup;
+	int stall_ms; /* self-test only: the receiver stops reading once, to provoke loss */
 } Options;
 
 static Options opt = {
@@ -594,8 +595,14 @@ receiver_main(void *arg)
 		set_nonblock(g_subs[i].c.fd);
 		epoll_ctl(ep, EPOLL_CTL_ADD, g_subs[i].c.fd, &ev);
 	}
+	bool stalled = false;
 	while (!atomic_load(&g_stop)) {
 		int n = epoll_wait(ep, evs, MAX_SUBS, 100);
+		if (opt.stall_ms > 0 && !stalled && n > 0) {
+			struct timespec ts = {opt.stall_ms / 1000, (long) (opt.stall_ms % 1000) * 1000000};
+			nanosleep(&ts, NULL);
+			stalled = true;
+		}
 		if (n < 0 && errno != EINTR) {
 			fail("epoll_wait: %s", strerror(errno));
 			break;
@@ -844,7 +851,7 @@ usage(void)
 	fprintf(stderr,
 		"usage: natsbench [--host H] --port P --scenario pub|pubsub|queue|reqrep|idle\n"
 		"                 [--size BYTES] [--count N] [--subs N] [--idle N] [--server-pid PID]\n"
-		"                 [--timeout S] [--credit BYTES] [--warmup N]\n"
+		"                 [--timeout S] [--credit BYTES] [--warmup N] [--stall-ms MS]\n"
 		"Prints one JSON line; exit 0 = every message verified, 1 = failure, 2 = usage.\n");
 	exit(2);
 }
@@ -858,7 +865,8 @@ parse_args(int argc, char **argv)
 		{"count", required_argument, 0, 'n'},   {"subs", required_argument, 0, 'k'},
 		{"idle", required_argument, 0, 'i'},    {"server-pid", required_argument, 0, 'P'},
 		{"timeout", required_argument, 0, 't'}, {"credit", required_argument, 0, 'c'},
-		{"warmup", required_argument, 0, 'w'},  {"help", no_argument, 0, '?'},
+		{"warmup", required_argument, 0, 'w'},  {"stall-ms", required_argument, 0, 'S'},
+		{"help", no_argument, 0, '?'},
 		{0, 0, 0, 0},
 	};
 	int ch;
@@ -885,6 +893,7 @@ parse_args(int argc, char **argv)
 		case 't': opt.timeout_s = atof(optarg); break;
 		case 'c': opt.credit = strtoull(optarg, NULL, 10); break;
 		case 'w': opt.warmup = strtoull(optarg, NULL, 10); break;
+		case 'S': opt.stall_ms = atoi(optarg); break;
 		default: usage();
 		}
 	}
