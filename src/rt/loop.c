@@ -30,6 +30,7 @@ struct Loop {
   LoopWatch *batch_removed[64];
   uint32_t nbatch_removed;
   bool in_batch;
+  bool wakeup_armed;        /* loop_wakeup set a ready time that dispatch must clear */
   bool batch_removed_overflow;
   struct epoll_event events[LOOP_MAX_EVENTS];
   int nevents;
@@ -144,7 +145,12 @@ static bool watch_removed_in_batch(Loop *l, LoopWatch *w) {
 
 static gboolean loop_dispatch(GSource *source, GSourceFunc cb, gpointer ud) {
   Loop *l = (Loop *)source;
-  g_source_set_ready_time(source, -1);
+  /* Only touch the ready time when loop_wakeup set it: changing it writes
+   * GLib's wakeup eventfd, which would cost two syscalls per dispatch. */
+  if (l->wakeup_armed) {
+    l->wakeup_armed = false;
+    g_source_set_ready_time(source, -1);
+  }
   l->now = g_get_monotonic_time();
   int n = epoll_wait(l->epfd, l->events, LOOP_MAX_EVENTS, 0);
   l->in_batch = true;
@@ -192,7 +198,11 @@ void loop_free(Loop *l) {
   g_source_unref(&l->source);
 }
 
-void loop_wakeup(Loop *l) { g_source_set_ready_time(&l->source, 0); }
+void loop_wakeup(Loop *l) {
+  if (l->wakeup_armed) return;
+  l->wakeup_armed = true;
+  g_source_set_ready_time(&l->source, 0);
+}
 
 void loop_set_post_dispatch(Loop *l, LoopPostDispatchFn fn, void *data) {
   l->post_fn = fn;
