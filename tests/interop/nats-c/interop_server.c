@@ -88,7 +88,7 @@ spawn(InteropServer *s, int port, char **err)
   }
   g_autofree char *base = g_path_get_basename(s->bin);
   g_autofree char *pf = g_strdup_printf("%s/%s_%d.ports", s->dir, base, (int)s->pid);
-  gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+  gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
   while (g_get_monotonic_time() < deadline) {
     int st;
     if (waitpid(s->pid, &st, WNOHANG) == s->pid) {
@@ -110,7 +110,7 @@ spawn(InteropServer *s, int port, char **err)
     }
     g_usleep(5000);
   }
-  *err = g_strdup_printf("no ports file %s after 10 s", pf);
+  *err = g_strdup_printf("no ports file %s after 5 s", pf);
   interop_server_kill(s);
   return FALSE;
 }

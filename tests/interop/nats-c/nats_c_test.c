@@ -822,9 +822,38 @@ test_many_small_in_order(Fix *f, gconstpointer data)
   natsConnection_Destroy(nc);
 }
 
+typedef void (*ScenarioFn)(Fix *f, gconstpointer data);
+
+/* Each scenario runs in its own process (g_test_trap_subprocess): a failed
+ * assertion aborts only that scenario, so a run against an unfinished server
+ * still reports every scenario. The child's stderr (assertion text, server
+ * log of a failed test) is passed through; its stdout (TAP) is not. */
+static void
+run_isolated(gconstpointer data)
+{
+  ScenarioFn fn = (ScenarioFn)data;
+  if (g_test_subprocess()) {
+    Fix f = {0};
+    fix_setup(&f, NULL);
+    fn(&f, NULL);
+    fix_teardown(&f, NULL);
+    return;
+  }
+  g_test_trap_subprocess(NULL, 90 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  if (!g_test_trap_has_passed()) {
+    g_test_message("scenario failed in its subprocess (see stderr)");
+    g_test_fail();
+  }
+}
+
 int
 main(int argc, char **argv)
 {
+  /* Report every scenario, not just the first failure. */
+  char **args = g_new0(char *, argc + 2);
+  memcpy(args, argv, sizeof(char *) * argc);
+  args[argc++] = (char *)"--keep-going";
+  argv = args;
   g_test_init(&argc, &argv, NULL);
   if (nats_Open(-1) != NATS_OK)
     g_error("nats_Open failed");
@@ -835,7 +864,7 @@ main(int argc, char **argv)
   }
   signal(SIGPIPE, SIG_IGN);
 
-#define ADD(name, fn) g_test_add("/interop/nats-c/" name, Fix, NULL, fix_setup, fn, fix_teardown)
+#define ADD(name, fn) g_test_add_data_func("/interop/nats-c/" name, (gconstpointer)fn, run_isolated)
   ADD("connect-info", test_connect_info);
   ADD("pub-sub", test_pub_sub);
   ADD("wildcards", test_wildcards);
@@ -859,5 +888,6 @@ main(int argc, char **argv)
   int rc = g_test_run();
   nats_CloseAndWait(2000);
   g_ptr_array_unref(all_waiters);
+  g_free(args);
   return rc;
 }

@@ -74,7 +74,7 @@ func (s *server) spawn(port int) error {
 	go func(c *exec.Cmd, d chan struct{}) { c.Wait(); close(d) }(cmd, s.done)
 
 	pf := filepath.Join(s.dir, fmt.Sprintf("%s_%d.ports", filepath.Base(s.bin), cmd.Process.Pid))
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
 		case <-s.done:
@@ -90,7 +90,7 @@ func (s *server) spawn(port int) error {
 		time.Sleep(5 * time.Millisecond)
 	}
 	s.kill()
-	return fmt.Errorf("no ports file %s after 10s", pf)
+	return fmt.Errorf("no ports file %s after 5s", pf)
 }
 
 // readPortsFile returns the client port, or 0 if the file is not (fully) there.

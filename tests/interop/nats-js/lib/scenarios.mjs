@@ -66,7 +66,9 @@ function watch(nc, type) {
 export function scenarios(lib) {
   // Each test: fresh server, connections closed and server stopped afterwards.
   const it = (name, fn) =>
-    test(name, async (t) => {
+    // Per-test limit so one hung await (e.g. a flush the server never answers)
+    // fails that scenario instead of the whole run.
+    test(name, { timeout: 45000 }, async () => {
       const srv = await Server.start();
       const conns = [];
       const connect = async (opts = {}) => {

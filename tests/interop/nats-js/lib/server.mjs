@@ -74,7 +74,7 @@ export class Server {
       proc.once("error", reject);
     });
     const pf = join(this.dir, `${basename(this.bin)}_${proc.pid}.ports`);
-    const end = Date.now() + 10000;
+    const end = Date.now() + 5000;
     while (Date.now() < end) {
       if (exited) throw new Error(`server exited early: ${this.logText()}`);
       const p = readPorts(pf);
@@ -85,7 +85,7 @@ export class Server {
       await sleep(5);
     }
     await this.kill();
-    throw new Error(`no ports file ${pf} after 10s`);
+    throw new Error(`no ports file ${pf} after 5s`);
   }
 
   logText() {
