@@ -17,8 +17,10 @@
 
 void out_pool_init(OutPool *pool) {
   memset(pool, 0, sizeof *pool);
-  pool->max_free_small = 1024;  /* 4 MiB */
-  pool->max_free_large = 64;    /* 4 MiB */
+  /* Enough to recycle in steady state, little enough that an idle server
+   * keeps no more than 2 MiB here after a burst. */
+  pool->max_free_small = 256;  /* 1 MiB */
+  pool->max_free_large = 16;   /* 1 MiB */
 }
 
 static void free_list(OutChunk *c) {

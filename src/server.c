@@ -13,6 +13,7 @@
 #include <gio/gio.h>
 #include <glib-unix.h>
 #include <ifaddrs.h>
+#include <malloc.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -182,6 +184,12 @@ void server_client_closed(Server *s, Client *c) {
   if (c->acc && c->acc->num_clients) c->acc->num_clients--;
 }
 
+static void server_trim_heap(void *data) {
+  Server *s = data;
+  s->freed_since_trim = 0;
+  malloc_trim(0);
+}
+
 static void server_post_dispatch(void *data) {
   Server *s = data;
   /* One writev per touched connection per dispatch. */
@@ -196,6 +204,10 @@ static void server_post_dispatch(void *data) {
     Client *c = s->closed_head;
     s->closed_head = c->next_closed;
     client_free(c);
+    /* After many disconnects the freed connection memory sits in malloc's
+     * free lists; give it back to the OS once things calm down. */
+    if (++s->freed_since_trim == 1000 && !loop_timer_armed(&s->trim_timer))
+      loop_timer_start(s->loop, &s->trim_timer, loop_now(s->loop) + G_USEC_PER_SEC, server_trim_heap, s);
   }
   if (s->shutting_down && s->num_draining == 0 && s->main_loop) g_main_loop_quit(s->main_loop);
 }
@@ -390,12 +402,23 @@ static gboolean on_sighup(gpointer data) {
 
 /* ---- construction and run ------------------------------------------------ */
 
+/* Go (1.19+) lifts the soft open-files limit to the hard one at startup, so
+ * nats-server can hold as many connections as the system allows; so do we. */
+static void server_raise_nofile_limit(void) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
 Server *server_new(Options *opts, GError **error) {
   if (sodium_init() < 0) {
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "libsodium initialisation failed");
     opts_free(opts);
     return NULL;
   }
+  server_raise_nofile_limit();
   Server *s = g_new0(Server, 1);
   s->opts = opts;
   s->listen_fd = -1;

@@ -49,6 +49,8 @@ struct Server {
   bool shutting_down;
   Timer ldm_timer;
   Timer shutdown_timer;       /* bounds the final flush on shutdown */
+  Timer trim_timer;           /* returns freed heap to the OS after mass disconnects */
+  uint32_t freed_since_trim;
   GPtrArray *ldm_clients;     /* owned array of cids still to close in lame duck */
   int64_t ldm_interval_us;
   guint signal_sources[5];
