@@ -1,6 +1,6 @@
 #!/bin/sh
 # conf_corpus_check.sh FIXTURES_DIR CONF_DUMP — TAP test of the config corpus.
-# valid/*.conf must parse, invalid/*.conf and limits/*.conf must not. When
+# valid/*.conf and options/*.conf must parse, invalid/*.conf and limits/*.conf must not. When
 # /usr/sbin/nats-server exists, valid/invalid files are also run through
 # `nats-server -t -c` and must get the same verdict, and for invalid files the
 # same error message.
@@ -37,7 +37,7 @@ check() { # kind file
   fi
 }
 
-for f in "$dir"/valid/*.conf; do check valid "$f"; done
+for f in "$dir"/valid/*.conf "$dir"/options/*.conf; do check valid "$f"; done
 for f in "$dir"/invalid/*.conf; do check invalid "$f"; done
 for f in "$dir"/limits/*.conf; do check limits "$f"; done
 echo "1..$n"

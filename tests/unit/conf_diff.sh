@@ -42,6 +42,7 @@ run_dir() { # dir glob...: compare in the files' own directory (relative include
 }
 run_dir "$root/fixtures/conf/valid" '*.conf' 'inc/*.conf'
 run_dir "$root/fixtures/conf/invalid" '*.conf'
+run_dir "$root/fixtures/conf/options" '*.conf'
 run_dir "$root/tests/fuzz/corpus/conf" '*'
 echo "1..$n"
 [ $fails -eq 0 ]

@@ -283,6 +283,7 @@ static void test_variables(void) {
   g_assert_cmpint(col, ==, 5);
   /* sibling maps' keys are not in scope once closed */
   g_autoptr(GError) e2 = fail("m { k = 1 }\nn { r = $k }\n", CONF_ERROR_VARIABLE);
+  g_assert_cmpstr(e2->message, ==, "variable reference for 'k' on line 2 can not be found");
   /* an unquoted bcrypt hash is a string, not a reference */
   assert_json("p = $2a$11$abcdefghijk\n", "{\"p\":\"$2a$11$abcdefghijk\"}");
 }
@@ -487,6 +488,13 @@ static void test_limits(void) {
     g_string_append(s, "] ");
   g_string_append(s, "\n");
   g_autoptr(ConfValue) deep = ok(s->str);
+  const ConfValue *cur = conf_value_map_get(deep, "a");
+  int levels = 0;
+  while (cur && conf_value_kind(cur) == CONF_ARRAY) {
+    levels++;
+    cur = conf_value_array_get(cur, 0);
+  }
+  g_assert_cmpint(levels, ==, CONF_MAX_DEPTH - 1);
   g_string_assign(s, "a = ");
   for (int i = 0; i < CONF_MAX_DEPTH; i++)
     g_string_append(s, "[ ");
@@ -498,6 +506,7 @@ static void test_limits(void) {
   for (int i = 1; i <= CONF_MAX_DEPTH; i++)
     g_string_append_printf(s, "v%d = [ $v%d ]\n", i, i - 1);
   g_autoptr(GError) e2 = fail(s->str, CONF_ERROR_LIMIT);
+  g_assert_true(g_str_has_prefix(e2->message, "nesting depth exceeds the limit of 128"));
 
   /* exponential growth through copies hits the value budget */
   g_string_assign(s, "v0 = [ 1, 1, 1, 1, 1, 1, 1, 1 ]\n");
