@@ -517,8 +517,11 @@ static NatsError on_sub(void *ctx, const char *subject, size_t subject_len, cons
     client_send_err(c, errors_text(NATS_ERR_INVALID_SUBJECT));
     return NATS_OK;
   }
-  if (s->opts->max_subscriptions > 0 && g_hash_table_size(c->subs) >= (guint)s->opts->max_subscriptions)
-    return NATS_ERR_MAX_SUBSCRIPTIONS;
+  if (s->opts->max_subscriptions > 0 && g_hash_table_size(c->subs) >= (guint)s->opts->max_subscriptions) {
+    /* nats-server refuses the subscription but keeps the connection. */
+    client_send_err(c, errors_text(NATS_ERR_MAX_SUBSCRIPTIONS));
+    return NATS_OK;
+  }
   char sid_key[256];
   if (sid_len < sizeof sid_key) {
     memcpy(sid_key, sid, sid_len);
