@@ -150,8 +150,10 @@ static void server_on_accept(void *data, uint32_t events) {
       /* Out of fds or memory: back off exponentially (10ms → 1s) instead of
        * spinning on a listener that stays readable, as nats-server does. */
       s->accept_sleep_us = s->accept_sleep_us ? MIN(s->accept_sleep_us * 2, ACCEPT_MAX_SLEEP_US) : ACCEPT_MIN_SLEEP_US;
-      log_error("Temporary Client Accept Error(%s), sleeping %" G_GINT64_FORMAT "ms", g_strerror(errno),
-                s->accept_sleep_us / 1000);
+      /* Same words as Go's net error, so log watchers match both servers. */
+      g_autofree char *why = g_ascii_strdown(g_strerror(errno), -1);
+      log_error("Temporary Client Accept Error(accept tcp %s:%d: accept4: %s), sleeping %" G_GINT64_FORMAT "ms",
+                s->opts->host, s->port, why, s->accept_sleep_us / 1000);
       loop_watch_remove(s->loop, &s->listen_watch);
       loop_timer_start(s->loop, &s->accept_timer, loop_now(s->loop) + s->accept_sleep_us, server_accept_resume, s);
       return;

@@ -28,14 +28,23 @@ typedef struct {
 
 static ServerKind servers[2];
 
-static TestServer *start(const ServerKind *k, char **tmpdir) {
+static TestServer *start_limited(const ServerKind *k, char **tmpdir, const char *nofile) {
   g_autoptr(GError) error = NULL;
   *tmpdir = g_dir_make_tmp("stress-XXXXXX", NULL);
-  const char *args[] = {"-a", "127.0.0.1", "-p", "-1", "--ports_file_dir", *tmpdir, NULL};
-  TestServer *srv = test_server_start(k->exe, args, *tmpdir, *tmpdir, 5000, &error);
+  TestServer *srv;
+  if (nofile) {
+    /* prlimit execs the server: same pid, open-files limit fixed (soft = hard) */
+    const char *args[] = {nofile, k->exe, "-a", "127.0.0.1", "-p", "-1", "--ports_file_dir", *tmpdir, NULL};
+    srv = test_server_start("/usr/bin/prlimit", args, *tmpdir, *tmpdir, 5000, &error);
+  } else {
+    const char *args[] = {"-a", "127.0.0.1", "-p", "-1", "--ports_file_dir", *tmpdir, NULL};
+    srv = test_server_start(k->exe, args, *tmpdir, *tmpdir, 5000, &error);
+  }
   if (!srv) g_error("%s: %s", k->name, error ? error->message : "did not start");
   return srv;
 }
+
+static TestServer *start(const ServerKind *k, char **tmpdir) { return start_limited(k, tmpdir, NULL); }
 
 static int dial(int port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -164,6 +173,33 @@ static void test_garbage(gconstpointer data) {
   g_assert_cmpint(test_server_stop(srv, 5000), >=, 0);
 }
 
+/* R007: with the open-files limit exhausted, accept() fails; the server logs
+ * it, backs off (10 ms doubling), and serves again once descriptors free up. */
+static void test_accept_backoff(gconstpointer data) {
+  const ServerKind *k = data;
+  if (!g_file_test("/usr/bin/prlimit", G_FILE_TEST_IS_EXECUTABLE)) {
+    g_test_skip("prlimit (util-linux) not found");
+    return;
+  }
+  g_autofree char *tmp = NULL;
+  g_autoptr(TestServer) srv = start_limited(k, &tmp, "--nofile=48:48");
+  int port = test_server_port(srv);
+  int fds[80];
+  for (int i = 0; i < 80; i++) fds[i] = dial(port);  /* the kernel queues them; the server cannot take them all */
+  g_usleep(300 * 1000);
+  g_autofree char *log = test_server_log(srv);
+  GRegex *re = g_regex_new("Temporary Client Accept Error\\(.*too many open files\\), sleeping \\d+ms", 0, 0, NULL);
+  gboolean seen = g_regex_match(re, log, 0, NULL);
+  g_regex_unref(re);
+  if (!seen) g_error("%s: no accept backoff in log:\n%s", k->name, log);
+  for (int i = 0; i < 80; i++)
+    if (fds[i] >= 0) close(fds[i]);
+  g_usleep(1200 * 1000);  /* longest backoff is 1 s */
+  assert_server_answers(port);
+  g_assert_false(test_server_exited(srv));
+  test_server_stop(srv, 5000);
+}
+
 /* Inputs whose answer must be identical on both servers. */
 static const char *const hostile_inputs[] = {
     "PUB foo 99999999999999999999\r\n",
@@ -225,6 +261,10 @@ int main(int argc, char **argv) {
     g_test_add_data_func(p1, &servers[i], test_connection_churn);
     g_autofree char *p2 = g_strdup_printf("/parity/protocol-parsing/R049/random-garbage-%s", servers[i].name);
     g_test_add_data_func(p2, &servers[i], test_garbage);
+  }
+  for (int i = 0; i < 2; i++) {
+    g_autofree char *p3 = g_strdup_printf("/parity/core-server-lifecycle/R007/accept-backoff-%s", servers[i].name);
+    g_test_add_data_func(p3, &servers[i], test_accept_backoff);
   }
   g_test_add_func("/parity/protocol-parsing/R057/hostile-inputs-same-answer", test_hostile_inputs_same_answer);
   return g_test_run();
