@@ -149,7 +149,16 @@ typedef struct Scratch {
   size_t tokcap;
   Node **path;       /* remove: the nodes on the subject's path */
   size_t pathcap;
+  struct Frame *stack; /* walks: pending branches (no recursion, so a
+                        * subject of any depth cannot exhaust the C stack) */
+  size_t nstack, stackcap;
 } Scratch;
+
+typedef struct Frame {
+  const Level *l;    /* borrowed */
+  const Node *n;     /* borrowed: reverse match's current node */
+  size_t i;          /* next token index */
+} Frame;
 
 typedef struct Watcher {
   SublistNotifyFn fn;
@@ -264,11 +273,45 @@ static Node *node_new(const char *tok, size_t len, uint64_t hash) {
   return n;
 }
 
-static void level_clear(Level *l);
+static inline bool level_is_empty(const Level *l) {
+  return l->count == 0 && !l->pwc && !l->fwc;
+}
 
-static void node_free(Node *n) {
-  if (!n)
-    return;
+/* Moves l's children onto `todo` and empties l. */
+static void level_detach(Level *l, GPtrArray *todo) {
+  for (uint32_t i = 0; i < l->cap; i++)
+    if (l->slots[i])
+      g_ptr_array_add(todo, l->slots[i]);
+  if (l->pwc)
+    g_ptr_array_add(todo, l->pwc);
+  if (l->fwc)
+    g_ptr_array_add(todo, l->fwc);
+  g_clear_pointer(&l->slots, g_free);
+  l->cap = l->count = 0;
+  l->pwc = l->fwc = NULL;
+}
+
+/* Frees every node under l, iteratively (depth is client-chosen). */
+static void level_clear(Level *l) {
+  GPtrArray *todo = g_ptr_array_new();
+  level_detach(l, todo);
+  while (todo->len) {
+    Node *n = g_ptr_array_steal_index_fast(todo, todo->len - 1);
+    level_detach(&n->next, todo);
+    subset_clear(&n->psubs);
+    for (uint32_t i = 0; i < n->nqgroups; i++) {
+      subset_clear(&n->qgroups[i].subs);
+      g_free(n->qgroups[i].name);
+    }
+    g_free(n->qgroups);
+    g_free(n);
+  }
+  g_ptr_array_free(todo, TRUE);
+}
+
+/* Frees a node that has no children left (pruning). */
+static void node_free_leaf(Node *n) {
+  g_assert(level_is_empty(&n->next));
   level_clear(&n->next);
   subset_clear(&n->psubs);
   for (uint32_t i = 0; i < n->nqgroups; i++) {
@@ -277,15 +320,6 @@ static void node_free(Node *n) {
   }
   g_free(n->qgroups);
   g_free(n);
-}
-
-static void level_clear(Level *l) {
-  for (uint32_t i = 0; i < l->cap; i++)
-    node_free(l->slots[i]);
-  g_clear_pointer(&l->slots, g_free);
-  l->cap = l->count = 0;
-  g_clear_pointer(&l->pwc, node_free);
-  g_clear_pointer(&l->fwc, node_free);
 }
 
 static inline Node *level_find(const Level *l, const char *tok, size_t len, uint64_t h) {
@@ -344,10 +378,6 @@ static void level_del(Level *l, Node *n) {
     g_clear_pointer(&l->slots, g_free);
     l->cap = 0;
   }
-}
-
-static inline bool level_is_empty(const Level *l) {
-  return l->count == 0 && !l->pwc && !l->fwc;
 }
 
 static inline bool node_has_subs(const Node *n) {
@@ -464,6 +494,12 @@ static void scratch_free(Scratch *s) {
   g_free(s->toklen);
   g_free(s->tokhash);
   g_free(s->path);
+  g_free(s->stack);
+}
+
+static inline void scratch_push(Scratch *s, const Level *l, const Node *n, size_t i) {
+  s->stack = grow(s->stack, &s->stackcap, s->nstack + 1, sizeof(*s->stack));
+  s->stack[s->nstack++] = (Frame){l, n, i};
 }
 
 /* ---------------------------------------------------------------- results */
@@ -549,7 +585,10 @@ static void cache_put(Sublist *sl, const char *key, size_t len, uint64_t h, Subl
     i = (i + 1) & mask;
   if (sl->cache[i].key == &cache_tomb)
     sl->cache_tombs--;
-  sl->cache[i] = (CacheEntry){h, g_strndup(key, len), (uint32_t)len, sublist_result_ref(r)};
+  char *k = g_malloc(len + 1); /* exact bytes: a subject may hold NULs */
+  memcpy(k, key, len);
+  k[len] = '\0';
+  sl->cache[i] = (CacheEntry){h, k, (uint32_t)len, sublist_result_ref(r)};
   sl->cache_count++;
 }
 
@@ -847,7 +886,10 @@ int sublist_insert(Sublist *sl, Subscription *sub) {
         n->qgroups = g_renew(QGroup, n->qgroups, n->qcap);
       }
       g = &n->qgroups[n->nqgroups++];
-      *g = (QGroup){g_strndup(sub->queue, sub->queue_len), sub->queue_len, {0}};
+      char *name = g_malloc(sub->queue_len + 1u); /* exact bytes, NULs included */
+      memcpy(name, sub->queue, sub->queue_len);
+      name[sub->queue_len] = '\0';
+      *g = (QGroup){name, sub->queue_len, {0}};
     } else if (subset_contains(&g->subs, sub)) {
       return SUBLIST_OK;
     }
@@ -925,7 +967,7 @@ static int remove_one(Sublist *sl, Subscription *sub, bool cache_updates) {
       parent->fwc = NULL;
     else
       level_del(parent, pn);
-    node_free(pn);
+    node_free_leaf(pn);
   }
 
   sl->count--;
@@ -965,24 +1007,32 @@ void sublist_update_remote_qsub(Sublist *sl, Subscription *sub) {
 
 /* ------------------------------------------------------------------ match */
 
-static void match_level(Scratch *s, const Level *l, size_t i, size_t ntok) {
-  for (; i < ntok; i++) {
-    if (l->fwc)
-      scratch_add_node(s, l->fwc);
-    const Node *pwc = l->pwc;
-    if (pwc && i + 1 < ntok)
-      match_level(s, &pwc->next, i + 1, ntok);
-    const Node *n = level_find(l, s->tok[i], s->toklen[i], s->tokhash[i]);
-    if (i + 1 == ntok) {
-      if (n)
-        scratch_add_node(s, n);
-      if (pwc)
-        scratch_add_node(s, pwc);
-      return;
+/* Go's matchLevel without recursion: each "*" child met on the way is a
+ * branch to walk later with the remaining tokens. */
+static void match_walk(Scratch *s, const Level *root, size_t ntok) {
+  s->nstack = 0;
+  scratch_push(s, root, NULL, 0);
+  while (s->nstack) {
+    Frame f = s->stack[--s->nstack];
+    const Level *l = f.l;
+    for (size_t i = f.i; i < ntok; i++) {
+      if (l->fwc)
+        scratch_add_node(s, l->fwc);
+      const Node *pwc = l->pwc;
+      if (pwc && i + 1 < ntok)
+        scratch_push(s, &pwc->next, NULL, i + 1);
+      const Node *n = level_find(l, s->tok[i], s->toklen[i], s->tokhash[i]);
+      if (i + 1 == ntok) {
+        if (n)
+          scratch_add_node(s, n);
+        if (pwc)
+          scratch_add_node(s, pwc);
+        break;
+      }
+      if (!n)
+        break;
+      l = &n->next;
     }
-    if (!n)
-      return;
-    l = &n->next;
   }
 }
 
@@ -1003,7 +1053,7 @@ SublistResult *sublist_match(Sublist *sl, const char *subject, size_t len) {
     return &empty_result;
   scratch_hash_tokens(s, ntok);
   scratch_reset(s);
-  match_level(s, &sl->root, 0, ntok);
+  match_walk(s, &sl->root, ntok);
   SublistResult *r = scratch_build(s);
   if (sl->cache_enabled) {
     cache_put(sl, subject, len, h, r);
@@ -1013,19 +1063,28 @@ SublistResult *sublist_match(Sublist *sl, const char *subject, size_t len) {
   return r;
 }
 
-static bool interest_level(const Scratch *s, const Level *l, size_t i, size_t ntok) {
-  for (; i < ntok; i++) {
-    if (l->fwc && node_has_subs(l->fwc))
-      return true;
-    const Node *pwc = l->pwc;
-    if (pwc && i + 1 < ntok && interest_level(s, &pwc->next, i + 1, ntok))
-      return true;
-    const Node *n = level_find(l, s->tok[i], s->toklen[i], s->tokhash[i]);
-    if (i + 1 == ntok)
-      return (n && node_has_subs(n)) || (pwc && node_has_subs(pwc));
-    if (!n)
-      return false;
-    l = &n->next;
+static bool interest_walk(Scratch *s, const Level *root, size_t ntok) {
+  s->nstack = 0;
+  scratch_push(s, root, NULL, 0);
+  while (s->nstack) {
+    Frame f = s->stack[--s->nstack];
+    const Level *l = f.l;
+    for (size_t i = f.i; i < ntok; i++) {
+      if (l->fwc && node_has_subs(l->fwc))
+        return true;
+      const Node *pwc = l->pwc;
+      if (pwc && i + 1 < ntok)
+        scratch_push(s, &pwc->next, NULL, i + 1);
+      const Node *n = level_find(l, s->tok[i], s->toklen[i], s->tokhash[i]);
+      if (i + 1 == ntok) {
+        if ((n && node_has_subs(n)) || (pwc && node_has_subs(pwc)))
+          return true;
+        break;
+      }
+      if (!n)
+        break;
+      l = &n->next;
+    }
   }
   return false;
 }
@@ -1040,46 +1099,67 @@ bool sublist_has_interest(Sublist *sl, const char *subject, size_t len) {
   if (!scratch_tokenize(&sl->s, subject, len, &ntok))
     return false;
   scratch_hash_tokens(&sl->s, ntok);
-  return interest_level(&sl->s, &sl->root, 0, ntok);
+  return interest_walk(&sl->s, &sl->root, ntok);
 }
 
 /* ---------------------------------------------------------- reverse match */
 
-static void reverse_all(Scratch *s, const Level *l) {
-  if (l->pwc)
-    scratch_add_node(s, l->pwc);
-  if (l->fwc)
-    scratch_add_node(s, l->fwc);
-  for (uint32_t k = 0; k < l->cap; k++) {
-    const Node *c = l->slots[k];
-    if (c) {
-      scratch_add_node(s, c);
-      reverse_all(s, &c->next);
+/* Go getAllNodes: l's "*" and ">" nodes (not below them), and every
+ * literal node under l. */
+static void reverse_all(Scratch *s, const Level *l, GPtrArray *todo) {
+  g_ptr_array_set_size(todo, 0);
+  g_ptr_array_add(todo, (gpointer)l);
+  while (todo->len) {
+    l = g_ptr_array_steal_index_fast(todo, todo->len - 1);
+    if (l->pwc)
+      scratch_add_node(s, l->pwc);
+    if (l->fwc)
+      scratch_add_node(s, l->fwc);
+    for (uint32_t k = 0; k < l->cap; k++) {
+      const Node *c = l->slots[k];
+      if (c) {
+        scratch_add_node(s, c);
+        g_ptr_array_add(todo, (gpointer)&c->next);
+      }
     }
   }
 }
 
-static void reverse_level(Scratch *s, const Level *l, size_t i, size_t ntok, const Node *n) {
-  for (; i < ntok; i++) {
-    const char *t = s->tok[i];
-    uint32_t tl = s->toklen[i];
-    if (tl == 1 && t[0] == '>') {
-      reverse_all(s, l);
-      return;
+/* Go reverseMatchLevel, with an explicit stack. */
+static void reverse_walk(Scratch *s, const Level *root, size_t ntok) {
+  GPtrArray *todo = g_ptr_array_new();
+  s->nstack = 0;
+  scratch_push(s, root, NULL, 0);
+  while (s->nstack) {
+    Frame f = s->stack[--s->nstack];
+    const Level *l = f.l;
+    const Node *n = f.n;
+    bool done = false;
+    for (size_t i = f.i; i < ntok && !done; i++) {
+      const char *t = s->tok[i];
+      uint32_t tl = s->toklen[i];
+      if (tl == 1 && t[0] == '>') {
+        reverse_all(s, l, todo);
+        n = NULL;
+        done = true;
+      } else if (tl == 1 && t[0] == '*') {
+        for (uint32_t k = 0; k < l->cap; k++)
+          if (l->slots[k])
+            scratch_push(s, &l->slots[k]->next, l->slots[k], i + 1);
+        n = NULL;
+        done = true;
+      } else {
+        n = level_find(l, t, tl, hash_bytes(t, tl));
+        if (!n)
+          done = true;
+        else
+          l = &n->next;
+      }
     }
-    if (tl == 1 && t[0] == '*') {
-      for (uint32_t k = 0; k < l->cap; k++)
-        if (l->slots[k])
-          reverse_level(s, &l->slots[k]->next, i + 1, ntok, l->slots[k]);
-      return;
-    }
-    n = level_find(l, t, tl, hash_bytes(t, tl));
-    if (!n)
-      return;
-    l = &n->next;
+    if (n)
+      scratch_add_node(s, n);
   }
-  if (n)
-    scratch_add_node(s, n);
+  g_ptr_array_free(todo, TRUE);
 }
 
 SublistResult *sublist_reverse_match(Sublist *sl, const char *pattern, size_t len) {
@@ -1102,35 +1182,32 @@ SublistResult *sublist_reverse_match(Sublist *sl, const char *pattern, size_t le
     start = i + 1;
   }
   scratch_reset(s);
-  reverse_level(s, &sl->root, 0, ntok, NULL);
+  reverse_walk(s, &sl->root, ntok);
   return scratch_build(s);
 }
 
 /* ------------------------------------------------------------ enumeration */
 
-static void foreach_level(const Level *l, void (*fn)(Subscription *, void *), void *ud);
-
-static void foreach_node(const Node *n, void (*fn)(Subscription *, void *), void *ud) {
-  for (uint32_t i = 0; i < n->psubs.n; i++)
-    fn(n->psubs.v[i], ud);
-  for (uint32_t g = 0; g < n->nqgroups; g++)
-    for (uint32_t i = 0; i < n->qgroups[g].subs.n; i++)
-      fn(n->qgroups[g].subs.v[i], ud);
-  foreach_level(&n->next, fn, ud);
-}
-
-static void foreach_level(const Level *l, void (*fn)(Subscription *, void *), void *ud) {
-  for (uint32_t k = 0; k < l->cap; k++)
-    if (l->slots[k])
-      foreach_node(l->slots[k], fn, ud);
-  if (l->pwc)
-    foreach_node(l->pwc, fn, ud);
-  if (l->fwc)
-    foreach_node(l->fwc, fn, ud);
-}
-
 void sublist_foreach(Sublist *sl, void (*fn)(Subscription *sub, void *ud), void *ud) {
-  foreach_level(&sl->root, fn, ud);
+  /* own stack, not the scratch one: fn may call sublist_match */
+  GPtrArray *todo = g_ptr_array_new();
+  g_ptr_array_add(todo, &sl->root);
+  while (todo->len) {
+    const Level *l = g_ptr_array_steal_index_fast(todo, todo->len - 1);
+    const Node *kids[2] = {l->pwc, l->fwc};
+    for (uint32_t k = 0; k < l->cap + 2; k++) {
+      const Node *n = k < l->cap ? l->slots[k] : kids[k - l->cap];
+      if (!n)
+        continue;
+      for (uint32_t i = 0; i < n->psubs.n; i++)
+        fn(n->psubs.v[i], ud);
+      for (uint32_t g = 0; g < n->nqgroups; g++)
+        for (uint32_t i = 0; i < n->qgroups[g].subs.n; i++)
+          fn(n->qgroups[g].subs.v[i], ud);
+      g_ptr_array_add(todo, (gpointer)&n->next);
+    }
+  }
+  g_ptr_array_free(todo, TRUE);
 }
 
 static void collect_local(Subscription *sub, void *ud) {

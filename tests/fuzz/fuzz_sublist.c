@@ -29,7 +29,7 @@ static uint8_t in_byte(In *in) {
 
 /* A short subject over a small alphabet, so tokens collide often. */
 static size_t in_subject(In *in, char *buf, size_t cap) {
-  static const char alpha[] = {'a', 'b', '.', '.', '*', '>', 'c', '.', 'a', ' ', 'b', '*'};
+  static const char alpha[] = {'a', 'b', '.', '.', '*', '>', 'c', '.', 'a', ' ', 'b', '*', '\0'};
   size_t len = in_byte(in) % 10;
   if (len >= cap)
     len = cap - 1;

@@ -547,6 +547,71 @@ static void test_long_subjects(void) {
   g_string_free(pat, TRUE);
 }
 
+/* Depth is client-chosen (a large max_control_line allows ~500k tokens):
+ * no walk may recurse per token. */
+static void test_deep_subjects(void) {
+  enum { DEPTH = 200000 };
+  Sublist *sl = sublist_new(true);
+  GString *stars = g_string_new("*"), *lit = g_string_new("x");
+  for (int i = 1; i < DEPTH; i++) {
+    g_string_append(stars, ".*");
+    g_string_append(lit, ".x");
+  }
+  Subscription *a = mksub(stars->str, NULL), *b = mksub(lit->str, "q");
+  g_assert_cmpint(sublist_insert(sl, a), ==, SUBLIST_OK);
+  g_assert_cmpint(sublist_insert(sl, b), ==, SUBLIST_OK);
+  g_assert_cmpuint(match_count(sl, lit->str), ==, 2);
+  g_assert_true(sublist_has_interest(sl, lit->str, lit->len));
+  SublistResult *r = sublist_reverse_match(sl, ">", 1);
+  g_assert_cmpuint(result_total(r), ==, 1); /* Go does not descend below "*" */
+  sublist_result_unref(r);
+  r = sublist_reverse_match(sl, lit->str, lit->len);
+  g_assert_cmpuint(result_total(r), ==, 1);
+  sublist_result_unref(r);
+  int n = 0;
+  sublist_foreach(sl, count_cb, &n);
+  g_assert_cmpint(n, ==, 2);
+  g_assert_cmpint(sublist_remove(sl, b), ==, SUBLIST_OK);
+  g_assert_cmpuint(match_count(sl, lit->str), ==, 1);
+  sublist_free(sl); /* frees the remaining 200k-deep path */
+  g_assert_cmpint(a->refcount, ==, 1);
+  subscription_unref(a);
+  subscription_unref(b);
+  g_string_free(stars, TRUE);
+  g_string_free(lit, TRUE);
+}
+
+/* Protocol fields are bytes: a NUL inside a subject or queue is ordinary. */
+static void test_nul_bytes(void) {
+  Sublist *sl = sublist_new(true);
+  Subscription *a = subscription_new(NULL, "a\0b.c", 5, "q\0x", 3, "1", 1);
+  Subscription *a2 = subscription_new(NULL, "a\0b.c", 5, "q\0x", 3, "2", 1);
+  Subscription *b = subscription_new(NULL, "a\0z.c", 5, NULL, 0, "3", 1);
+  g_assert_cmpint(sublist_insert(sl, a), ==, SUBLIST_OK);
+  g_assert_cmpint(sublist_insert(sl, a2), ==, SUBLIST_OK);
+  g_assert_cmpint(sublist_insert(sl, b), ==, SUBLIST_OK);
+  for (int round = 0; round < 2; round++) { /* miss, then cache hit */
+    SublistResult *r = sublist_match(sl, "a\0b.c", 5);
+    g_assert_cmpuint(r->npsubs, ==, 0);
+    g_assert_cmpuint(r->nqgroups, ==, 1);
+    g_assert_cmpuint(r->nqsubs[0], ==, 2);
+    sublist_result_unref(r);
+  }
+  SublistResult *r = sublist_match(sl, "a\0z.c", 5);
+  g_assert_true(r->npsubs == 1 && r->psubs[0] == b);
+  sublist_result_unref(r);
+  g_assert_cmpint(sublist_remove(sl, a), ==, SUBLIST_OK);
+  r = sublist_match(sl, "a\0b.c", 5);
+  g_assert_true(r->nqgroups == 1 && r->nqsubs[0] == 1 && r->qsubs[0][0] == a2);
+  sublist_result_unref(r);
+  /* only "a" with strlen: no such subject */
+  g_assert_cmpuint(match_count(sl, "a\0b.c"), ==, 0);
+  sublist_free(sl);
+  subscription_unref(a);
+  subscription_unref(a2);
+  subscription_unref(b);
+}
+
 /* -------------------------------------------------------- notifications */
 
 typedef struct {
@@ -915,6 +980,8 @@ int main(int argc, char **argv) {
   g_test_add_func("/sublist/reverse-match", test_reverse_match);
   g_test_add_func("/sublist/enumerate", test_enumerate);
   g_test_add_func("/sublist/long-subjects", test_long_subjects);
+  g_test_add_func("/sublist/deep-subjects", test_deep_subjects);
+  g_test_add_func("/sublist/nul-bytes", test_nul_bytes);
   g_test_add_func("/sublist/notifications", test_notifications);
   g_test_add_data_func("/sublist/random-vs-naive/cache", GINT_TO_POINTER(1), test_random_vs_naive);
   g_test_add_data_func("/sublist/random-vs-naive/nocache", GINT_TO_POINTER(0), test_random_vs_naive);
