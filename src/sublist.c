@@ -714,6 +714,18 @@ static bool exact_interest(Sublist *sl, const char *subject, size_t len, const c
   return n->psubs.n > 0;
 }
 
+static bool watcher_registered(Sublist *sl, const char *key, SublistNotifyFn fn, void *ud) {
+  NotifyEntry *e = sl->notify ? g_hash_table_lookup(sl->notify, key) : NULL;
+  if (!e)
+    return false;
+  for (guint i = 0; i < e->watchers->len; i++) {
+    const Watcher *w = &g_array_index(e->watchers, Watcher, i);
+    if (w->fn == fn && w->ud == ud)
+      return true;
+  }
+  return false;
+}
+
 /* Tells every watcher of (subject, queue) whose state differs from the
  * actual one.  Works on a snapshot: callbacks may change anything. */
 static void notify_check(Sublist *sl, const char *subject, size_t len, const char *queue) {
@@ -722,10 +734,13 @@ static void notify_check(Sublist *sl, const char *subject, size_t len, const cha
   char buf[256];
   char *key = notify_key(subject, queue, buf, sizeof buf);
   NotifyEntry *e = g_hash_table_lookup(sl->notify, key);
-  if (key != buf)
-    g_free(key);
-  if (!e)
+  if (!e) {
+    if (key != buf)
+      g_free(key);
     return;
+  }
+  if (key == buf)
+    key = g_strdup(buf); /* callbacks below may recurse into this function */
   bool has = exact_interest(sl, subject, len, queue);
   Watcher *snap = g_new(Watcher, e->watchers->len);
   guint n = 0;
@@ -738,10 +753,15 @@ static void notify_check(Sublist *sl, const char *subject, size_t len, const cha
   }
   /* the subject may live in a subscription a callback drops: copy it */
   char *subj = n ? g_strndup(subject, len) : NULL;
-  for (guint i = 0; i < n; i++)
+  for (guint i = 0; i < n; i++) {
+    /* skip a watcher an earlier callback of this round cleared */
+    if (i > 0 && !watcher_registered(sl, key, snap[i].fn, snap[i].ud))
+      continue;
     snap[i].fn(subj, has, snap[i].ud);
+  }
   g_free(subj);
   g_free(snap);
+  g_free(key);
 }
 
 static int register_notification(Sublist *sl, const char *subject, const char *queue,

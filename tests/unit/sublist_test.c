@@ -718,6 +718,42 @@ static void test_notifications(void) {
   g_string_free(lq.log, TRUE);
 }
 
+typedef struct {
+  Sublist *sl;
+  int calls[2];
+  bool clear_other; /* watcher 0 clears watcher 1 when told "true" */
+} PairLog;
+
+static void pair_cb0(const char *subject, bool has, void *ud);
+static void pair_cb1(const char *subject, bool has, void *ud) {
+  ((PairLog *)ud)->calls[1]++;
+}
+static void pair_cb0(const char *subject, bool has, void *ud) {
+  PairLog *p = ud;
+  p->calls[0]++;
+  if (has && p->clear_other)
+    g_assert_cmpint(sublist_clear_notification(p->sl, subject, pair_cb1, p), ==, SUBLIST_OK);
+}
+
+static void test_notification_cleared_in_round(void) {
+  Sublist *sl = sublist_new(false);
+  PairLog p = {sl, {0, 0}, true};
+  g_assert_cmpint(sublist_register_notification(sl, "pair", pair_cb0, &p), ==, SUBLIST_OK);
+  g_assert_cmpint(sublist_register_notification(sl, "pair", pair_cb1, &p), ==, SUBLIST_OK);
+  g_assert_cmpint(p.calls[0], ==, 1);
+  g_assert_cmpint(p.calls[1], ==, 1);
+  Subscription *s = mksub("pair", NULL);
+  sublist_insert(sl, s);
+  /* watcher 1 was cleared by watcher 0 in the same round: not called */
+  g_assert_cmpint(p.calls[0], ==, 2);
+  g_assert_cmpint(p.calls[1], ==, 1);
+  sublist_remove(sl, s);
+  g_assert_cmpint(p.calls[0], ==, 3);
+  g_assert_cmpint(p.calls[1], ==, 1);
+  sublist_free(sl);
+  subscription_unref(s);
+}
+
 /* ------------------------------------------------- randomized reference */
 
 typedef struct {
@@ -992,6 +1028,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/sublist/deep-subjects", test_deep_subjects);
   g_test_add_func("/sublist/nul-bytes", test_nul_bytes);
   g_test_add_func("/sublist/notifications", test_notifications);
+  g_test_add_func("/sublist/notification-cleared-in-round", test_notification_cleared_in_round);
   g_test_add_data_func("/sublist/random-vs-naive/cache", GINT_TO_POINTER(1), test_random_vs_naive);
   g_test_add_data_func("/sublist/random-vs-naive/nocache", GINT_TO_POINTER(0), test_random_vs_naive);
   if (g_test_perf())
