@@ -14,8 +14,10 @@
  * plain subscriptions and its queue subscriptions grouped by queue name.
  * Empty nodes are pruned on remove.
  *
- * Matching walks the literal path and recurses into each "*" child, adding
- * every ">" child met on the way (as Go's matchLevel).  Hits are gathered in
+ * Matching walks the literal path, queueing each "*" child met on the way
+ * as a branch to walk next and adding every ">" child (as Go's matchLevel).
+ * No walk recurses: subject depth is chosen by clients, so branches go on an
+ * explicit stack instead of the C stack.  Hits are gathered in
  * scratch arrays owned by the Sublist, then copied into a result made of
  * ONE allocation (layout in sublist.h).  Results are cached by literal
  * subject (at most SUBLIST_CACHE_MAX, then cut back to SUBLIST_CACHE_SWEEP

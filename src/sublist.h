@@ -121,7 +121,8 @@ void sublist_update_remote_qsub(Sublist *sl, Subscription *sub);
  * one goes (false).  `subject` must be literal, else
  * SUBLIST_ERR_INVALID_SUBJECT; the same (subject, fn, ud) twice gives
  * SUBLIST_ERR_ALREADY_REGISTERED.  fn runs after the change is complete; it
- * may insert, remove or (un)register. */
+ * may insert, remove or (un)register (a watcher cleared by an earlier
+ * callback of the same round is not called).  fn must not free `sl`. */
 typedef void (*SublistNotifyFn)(const char *subject, bool has_interest, void *ud);
 int sublist_register_notification(Sublist *sl, const char *subject, SublistNotifyFn fn, void *ud);
 /* 0, or SUBLIST_ERR_NOT_FOUND. */
