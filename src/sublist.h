@@ -17,9 +17,10 @@ enum {
   SUBLIST_ERR_ALREADY_REGISTERED = -3 /* Go ErrAlreadyRegistered */
 };
 
-/* Go: 1024 cached results at most; when exceeded, drop back to 256. */
+/* Go 2.9.10 (slCacheMax, slCacheSweep): 1024 cached results at most; when
+ * exceeded, drop back to 512. */
 #define SUBLIST_CACHE_MAX 1024
-#define SUBLIST_CACHE_SWEEP 256
+#define SUBLIST_CACHE_SWEEP 512
 
 /* A match result.  Immutable once built and shared (the cache hands the same
  * result to every match of the subject), so never write to it.
