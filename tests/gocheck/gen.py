@@ -7,6 +7,8 @@ One command per line, tab-separated:
                          would dereference nil otherwise)
   M subject              match
   V pattern              reverse match
+  S hex hex              subject functions (validity, wildcard, subset) on
+                         random byte strings
   N subject -            register a plain notification (queue notifications
                          are left out: Go's initial queue state looks only at
                          each group's first member, and the server never uses
@@ -38,6 +40,14 @@ def subject(pattern, maxtok=4):
     return '.'.join(toks)
 
 
+RAW = [b'a', b'b', b'.', b'.', b'*', b'>', b' ', b'\t', b'\f', b'\v', b'\n',
+       b'\r', b'\x00', b'\xc2\xa0', b'\xe3\x80\x80', b'ab']
+
+
+def raw():
+    return b''.join(random.choice(RAW) for _ in range(random.randint(0, 8)))
+
+
 def insertable(s):
     t = s.split('.')
     return all(t) and all(x != '>' for x in t[:-1])
@@ -62,3 +72,5 @@ for _ in range(count):
         print(f"V\t{subject(True)}")
     elif r < 0.93:
         print(f"N\t{subject(False, 3)}\t-")
+    else:
+        print(f"S\t{raw().hex()}\t{raw().hex()}")

@@ -5,7 +5,19 @@
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
+#include "subject.h"
 #include "sublist.h"
+
+#define TF(b) ((b) ? "true" : "false")
+
+static guchar *unhex(const char *h, gsize *len) {
+  gsize n = strlen(h) / 2;
+  guchar *out = g_malloc(n + 1);
+  for (gsize i = 0; i < n; i++)
+    out[i] = (guchar)(g_ascii_xdigit_value(h[2 * i]) * 16 + g_ascii_xdigit_value(h[2 * i + 1]));
+  *len = n;
+  return out;
+}
 
 static int id_of(Subscription *s) { return atoi(s->sid); }
 static gint icmp(gconstpointer a, gconstpointer b) { return *(const int *)a - *(const int *)b; }
@@ -63,6 +75,15 @@ int main(void) {
       char *c = canon(sublist_match(sl, f[1], strlen(f[1]))); printf("match %s %s\n", f[1], c); g_free(c);
     } else if (!strcmp(f[0], "V")) {
       char *c = canon(sublist_reverse_match(sl, f[1], strlen(f[1]))); printf("rmatch %s %s\n", f[1], c); g_free(c);
+    } else if (!strcmp(f[0], "S")) {
+      gsize la = 0, lb = 0;
+      guchar *a = unhex(f[1], &la), *b = unhex(f[2], &lb);
+      const char *x = (const char *)a, *y = (const char *)b;
+      printf("subject %s %s %s %s %s %s %s\n", f[1], f[2], TF(subject_is_valid(x, la)),
+             TF(subject_is_valid_literal(x, la)), TF(subject_is_valid_publish(x, la)),
+             TF(subject_has_wildcard(x, la)), TF(subject_is_subset(x, la, y, lb)));
+      g_free(a);
+      g_free(b);
     } else if (!strcmp(f[0], "N")) {
       char *key = g_strdup_printf("%s|%s#%u", f[1], f[2], nreg++);
       g_ptr_array_add(keys, key);
