@@ -532,7 +532,7 @@ static inline bool cache_live(const CacheEntry *e) {
   return e->key && e->key != &cache_tomb;
 }
 
-static int64_t cache_lookup(const Sublist *sl, const char *key, size_t len, uint64_t h) {
+static inline int64_t cache_lookup(const Sublist *sl, const char *key, size_t len, uint64_t h) {
   if (!sl->cache || sl->cache_count == 0)
     return -1;
   uint32_t mask = sl->cache_cap - 1;
