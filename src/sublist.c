@@ -104,14 +104,22 @@ typedef struct SubSet {
 typedef struct QGroup {
   char *name;        /* owned, NUL-terminated */
   uint32_t name_len;
+  uint64_t hash;     /* of name */
   SubSet subs;       /* never empty while the group exists */
 } QGroup;
+
+/* Past this many groups on one node, a node indexes them by name: clients
+ * choose queue names freely, and a scan per SUB would be quadratic. */
+#define QINDEX_MIN 8
 
 struct Node {
   Level next;        /* children */
   SubSet psubs;      /* plain subscriptions */
   QGroup *qgroups;   /* owned array */
   uint32_t nqgroups, qcap;
+  uint32_t *qidx;    /* owned: open addressing, group index + 1 (0 = free),
+                      * keyed by QGroup.hash; NULL below QINDEX_MIN groups */
+  uint32_t qidxcap;
   uint64_t hash;     /* of token, for the parent's table */
   uint32_t toklen;
   char token[];      /* not NUL-terminated */
@@ -134,6 +142,7 @@ typedef struct QHit {
 typedef struct QName {
   const char *name;  /* borrowed from a QGroup */
   uint32_t len;
+  uint64_t hash;
   uint32_t count;
 } QName;
 
@@ -306,6 +315,7 @@ static void level_clear(Level *l) {
       g_free(n->qgroups[i].name);
     }
     g_free(n->qgroups);
+    g_free(n->qidx);
     g_free(n);
   }
   g_ptr_array_free(todo, TRUE);
@@ -321,6 +331,7 @@ static void node_free_leaf(Node *n) {
     g_free(n->qgroups[i].name);
   }
   g_free(n->qgroups);
+  g_free(n->qidx);
   g_free(n);
 }
 
@@ -387,12 +398,98 @@ static inline bool node_has_subs(const Node *n) {
 }
 
 static QGroup *node_find_group(const Node *n, const char *q, size_t len) {
-  for (uint32_t i = 0; i < n->nqgroups; i++) {
-    QGroup *g = &n->qgroups[i];
-    if (g->name_len == len && memcmp(g->name, q, len) == 0)
+  if (!n->qidx) {
+    for (uint32_t i = 0; i < n->nqgroups; i++) {
+      QGroup *g = &n->qgroups[i];
+      if (g->name_len == len && memcmp(g->name, q, len) == 0)
+        return g;
+    }
+    return NULL;
+  }
+  uint64_t h = hash_bytes(q, len);
+  uint32_t mask = n->qidxcap - 1;
+  for (uint32_t i = (uint32_t)h & mask; n->qidx[i]; i = (i + 1) & mask) {
+    QGroup *g = &n->qgroups[n->qidx[i] - 1];
+    if (g->hash == h && g->name_len == len && memcmp(g->name, q, len) == 0)
       return g;
   }
   return NULL;
+}
+
+static void qidx_place(Node *n, uint32_t gi) {
+  uint32_t mask = n->qidxcap - 1;
+  uint32_t i = (uint32_t)n->qgroups[gi].hash & mask;
+  while (n->qidx[i])
+    i = (i + 1) & mask;
+  n->qidx[i] = gi + 1;
+}
+
+static void qidx_rebuild(Node *n) {
+  uint32_t cap = 16;
+  while (cap * 3 < n->nqgroups * 4 + 4)
+    cap *= 2;
+  g_free(n->qidx);
+  n->qidx = g_new0(uint32_t, cap);
+  n->qidxcap = cap;
+  for (uint32_t gi = 0; gi < n->nqgroups; gi++)
+    qidx_place(n, gi);
+}
+
+/* The index slot holding group gi. */
+static uint32_t qidx_slot(const Node *n, uint32_t gi) {
+  uint32_t mask = n->qidxcap - 1;
+  uint32_t i = (uint32_t)n->qgroups[gi].hash & mask;
+  while (n->qidx[i] != gi + 1)
+    i = (i + 1) & mask;
+  return i;
+}
+
+static QGroup *node_add_group(Node *n, const char *q, size_t len) {
+  if (n->nqgroups == n->qcap) {
+    n->qcap = n->qcap ? n->qcap * 2 : 1;
+    n->qgroups = g_renew(QGroup, n->qgroups, n->qcap);
+  }
+  uint32_t gi = n->nqgroups++;
+  char *name = g_malloc(len + 1); /* exact bytes, NULs included */
+  memcpy(name, q, len);
+  name[len] = '\0';
+  n->qgroups[gi] = (QGroup){name, (uint32_t)len, hash_bytes(q, len), {0}};
+  if (n->qidx && n->nqgroups * 4 <= n->qidxcap * 3)
+    qidx_place(n, gi);
+  else if (n->qidx || n->nqgroups > QINDEX_MIN)
+    qidx_rebuild(n);
+  return &n->qgroups[gi];
+}
+
+/* Drops the (empty) group g: the last group moves into its place. */
+static void node_del_group(Node *n, QGroup *g) {
+  uint32_t gi = (uint32_t)(g - n->qgroups), last = n->nqgroups - 1;
+  g_free(g->name);
+  if (n->qidx) {
+    /* unlink gi (backward shift), then repoint the slot of the moved group */
+    uint32_t mask = n->qidxcap - 1;
+    uint32_t i = qidx_slot(n, gi);
+    n->qidx[i] = 0;
+    for (uint32_t j = (i + 1) & mask; n->qidx[j]; j = (j + 1) & mask) {
+      uint32_t home = (uint32_t)n->qgroups[n->qidx[j] - 1].hash & mask;
+      bool stays = (i <= j) ? (home > i && home <= j) : (home > i || home <= j);
+      if (!stays) {
+        n->qidx[i] = n->qidx[j];
+        n->qidx[j] = 0;
+        i = j;
+      }
+    }
+    if (gi != last)
+      n->qidx[qidx_slot(n, last)] = gi + 1;
+  }
+  if (gi != last)
+    n->qgroups[gi] = n->qgroups[last];
+  n->nqgroups = last;
+  if (n->nqgroups == 0) {
+    g_clear_pointer(&n->qgroups, g_free);
+    g_clear_pointer(&n->qidx, g_free);
+    n->qcap = n->qidxcap = 0;
+  }
 }
 
 /* ---------------------------------------------------------------- scratch */
@@ -437,15 +534,19 @@ static void scratch_add_node(Scratch *s, const Node *n) {
     memcpy(s->p + s->np, n->psubs.v, n->psubs.n * sizeof(*s->p));
     s->np += n->psubs.n;
   }
+  /* names are unique within a node: search only groups of earlier nodes */
+  size_t earlier = s->ng;
   for (uint32_t gi = 0; gi < n->nqgroups; gi++) {
     const QGroup *qg = &n->qgroups[gi];
     uint32_t g;
-    for (g = 0; g < s->ng; g++)
-      if (s->g[g].len == qg->name_len && memcmp(s->g[g].name, qg->name, qg->name_len) == 0)
+    for (g = 0; g < earlier; g++)
+      if (s->g[g].hash == qg->hash && s->g[g].len == qg->name_len &&
+          memcmp(s->g[g].name, qg->name, qg->name_len) == 0)
         break;
-    if (g == s->ng) {
+    if (g == earlier) {
+      g = (uint32_t)s->ng;
       s->g = grow(s->g, &s->gcap, s->ng + 1, sizeof(*s->g));
-      s->g[s->ng++] = (QName){qg->name, qg->name_len, 0};
+      s->g[s->ng++] = (QName){qg->name, qg->name_len, qg->hash, 0};
     }
     for (uint32_t k = 0; k < qg->subs.n; k++) {
       Subscription *sub = qg->subs.v[k];
@@ -903,15 +1004,7 @@ int sublist_insert(Sublist *sl, Subscription *sub) {
     QGroup *g = node_find_group(n, sub->queue, sub->queue_len);
     isnew = g == NULL;
     if (!g) {
-      if (n->nqgroups == n->qcap) {
-        n->qcap = n->qcap ? n->qcap * 2 : 1;
-        n->qgroups = g_renew(QGroup, n->qgroups, n->qcap);
-      }
-      g = &n->qgroups[n->nqgroups++];
-      char *name = g_malloc(sub->queue_len + 1u); /* exact bytes, NULs included */
-      memcpy(name, sub->queue, sub->queue_len);
-      name[sub->queue_len] = '\0';
-      *g = (QGroup){name, sub->queue_len, {0}};
+      g = node_add_group(n, sub->queue, sub->queue_len);
     } else if (subset_contains(&g->subs, sub)) {
       return SUBLIST_OK;
     }
@@ -967,14 +1060,8 @@ static int remove_one(Sublist *sl, Subscription *sub, bool cache_updates) {
     if (!g || !subset_take(&g->subs, sub))
       return SUBLIST_ERR_NOT_FOUND;
     last = g->subs.n == 0;
-    if (last) {
-      g_free(g->name);
-      *g = n->qgroups[--n->nqgroups];
-      if (n->nqgroups == 0) {
-        g_clear_pointer(&n->qgroups, g_free);
-        n->qcap = 0;
-      }
-    }
+    if (last)
+      node_del_group(n, g);
   }
   /* the set's reference is now ours: keep the subject alive until done */
 

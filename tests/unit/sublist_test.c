@@ -2,6 +2,7 @@
  * comparison against a naive linear matcher (cache on and off), reference
  * counting, notifications, and a perf case (run with -m perf). */
 #include <glib.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "subject.h"
@@ -267,6 +268,75 @@ static void test_many_on_one_subject(void) {
   }
   g_assert_cmpuint(sublist_count(sl), ==, 0);
   sublist_free(sl);
+}
+
+/* Many queue groups on one node (indexed past a few) and on a wildcard
+ * node sharing some names: the groups of a result must merge by name. */
+static void test_many_queue_groups(void) {
+  enum { G = 3000 };
+  Sublist *sl = sublist_new(true);
+  Subscription *lit[G][2], *wild[G];
+  char name[32];
+  for (int i = 0; i < G; i++) {
+    g_snprintf(name, sizeof name, "g%d", i);
+    lit[i][0] = mksub("grp.x", name);
+    lit[i][1] = mksub("grp.x", name);
+    wild[i] = mksub("grp.*", name);
+    g_assert_cmpint(sublist_insert(sl, lit[i][0]), ==, SUBLIST_OK);
+    g_assert_cmpint(sublist_insert(sl, lit[i][1]), ==, SUBLIST_OK);
+    if (i % 2)
+      g_assert_cmpint(sublist_insert(sl, wild[i]), ==, SUBLIST_OK);
+  }
+  SublistResult *r = sublist_match(sl, "grp.x", 5);
+  g_assert_cmpuint(r->nqgroups, ==, G);
+  for (uint32_t g = 0; g < r->nqgroups; g++) {
+    int i = atoi(r->qsubs[g][0]->queue + 1);
+    g_assert_cmpuint(r->nqsubs[g], ==, i % 2 ? 3 : 2);
+  }
+  sublist_result_unref(r);
+  /* remove whole groups in a scattered order, and single members */
+  GRand *rng = g_rand_new_with_seed(99);
+  int *order = g_new(int, G);
+  for (int i = 0; i < G; i++)
+    order[i] = i;
+  for (int i = G - 1; i > 0; i--) {
+    int j = g_rand_int_range(rng, 0, i + 1), t = order[i];
+    order[i] = order[j];
+    order[j] = t;
+  }
+  bool *gone = g_new0(bool, G);
+  for (int k = 0; k < G / 2; k++) {
+    int i = order[k];
+    g_assert_cmpint(sublist_remove(sl, lit[i][0]), ==, SUBLIST_OK);
+    g_assert_cmpint(sublist_remove(sl, lit[i][1]), ==, SUBLIST_OK);
+    gone[i] = true;
+  }
+  g_assert_cmpint(sublist_remove(sl, lit[order[0]][0]), ==, SUBLIST_ERR_NOT_FOUND);
+  r = sublist_match(sl, "grp.x", 5);
+  uint32_t want = 0;
+  for (int i = 0; i < G; i++)
+    want += !gone[i] || i % 2;
+  g_assert_cmpuint(r->nqgroups, ==, want);
+  for (uint32_t g = 0; g < r->nqgroups; g++) {
+    int i = atoi(r->qsubs[g][0]->queue + 1);
+    g_assert_cmpuint(r->nqsubs[g], ==, (gone[i] ? 0 : 2) + (i % 2 ? 1 : 0));
+  }
+  sublist_result_unref(r);
+  /* re-adding a removed group works (index slots were reused correctly) */
+  g_assert_cmpint(sublist_insert(sl, lit[order[0]][0]), ==, SUBLIST_OK);
+  r = sublist_match(sl, "grp.x", 5);
+  g_assert_cmpuint(r->nqgroups, ==, want + (order[0] % 2 ? 0 : 1));
+  sublist_result_unref(r);
+  sublist_free(sl);
+  for (int i = 0; i < G; i++) {
+    g_assert_cmpint(lit[i][0]->refcount, ==, 1);
+    subscription_unref(lit[i][0]);
+    subscription_unref(lit[i][1]);
+    subscription_unref(wild[i]);
+  }
+  g_free(order);
+  g_free(gone);
+  g_rand_free(rng);
 }
 
 static void test_remove_batch(void) {
@@ -1039,6 +1109,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/sublist/remove-missing", test_remove_missing);
   g_test_add_func("/sublist/queue-groups", test_queue_groups);
   g_test_add_func("/sublist/many-on-one-subject", test_many_on_one_subject);
+  g_test_add_func("/sublist/many-queue-groups", test_many_queue_groups);
   g_test_add_func("/sublist/remove-batch", test_remove_batch);
   g_test_add_func("/sublist/stats", test_stats);
   g_test_add_func("/sublist/cache-bound", test_cache_bound);
