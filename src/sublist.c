@@ -14,8 +14,10 @@
  * plain subscriptions and its queue subscriptions grouped by queue name.
  * Empty nodes are pruned on remove.
  *
- * Matching walks the literal path and recurses into each "*" child, adding
- * every ">" child met on the way (as Go's matchLevel).  Hits are gathered in
+ * Matching walks the literal path, queueing each "*" child met on the way
+ * as a branch to walk next and adding every ">" child (as Go's matchLevel).
+ * No walk recurses: subject depth is chosen by clients, so branches go on an
+ * explicit stack instead of the C stack.  Hits are gathered in
  * scratch arrays owned by the Sublist, then copied into a result made of
  * ONE allocation (layout in sublist.h).  Results are cached by literal
  * subject (at most SUBLIST_CACHE_MAX, then cut back to SUBLIST_CACHE_SWEEP
@@ -102,14 +104,22 @@ typedef struct SubSet {
 typedef struct QGroup {
   char *name;        /* owned, NUL-terminated */
   uint32_t name_len;
+  uint64_t hash;     /* of name */
   SubSet subs;       /* never empty while the group exists */
 } QGroup;
+
+/* Past this many groups on one node, a node indexes them by name: clients
+ * choose queue names freely, and a scan per SUB would be quadratic. */
+#define QINDEX_MIN 8
 
 struct Node {
   Level next;        /* children */
   SubSet psubs;      /* plain subscriptions */
   QGroup *qgroups;   /* owned array */
   uint32_t nqgroups, qcap;
+  uint32_t *qidx;    /* owned: open addressing, group index + 1 (0 = free),
+                      * keyed by QGroup.hash; NULL below QINDEX_MIN groups */
+  uint32_t qidxcap;
   uint64_t hash;     /* of token, for the parent's table */
   uint32_t toklen;
   char token[];      /* not NUL-terminated */
@@ -132,6 +142,7 @@ typedef struct QHit {
 typedef struct QName {
   const char *name;  /* borrowed from a QGroup */
   uint32_t len;
+  uint64_t hash;
   uint32_t count;
 } QName;
 
@@ -149,7 +160,16 @@ typedef struct Scratch {
   size_t tokcap;
   Node **path;       /* remove: the nodes on the subject's path */
   size_t pathcap;
+  struct Frame *stack; /* walks: pending branches (no recursion, so a
+                        * subject of any depth cannot exhaust the C stack) */
+  size_t nstack, stackcap;
 } Scratch;
+
+typedef struct Frame {
+  const Level *l;    /* borrowed */
+  const Node *n;     /* borrowed: reverse match's current node */
+  size_t i;          /* next token index */
+} Frame;
 
 typedef struct Watcher {
   SublistNotifyFn fn;
@@ -264,11 +284,46 @@ static Node *node_new(const char *tok, size_t len, uint64_t hash) {
   return n;
 }
 
-static void level_clear(Level *l);
+static inline bool level_is_empty(const Level *l) {
+  return l->count == 0 && !l->pwc && !l->fwc;
+}
 
-static void node_free(Node *n) {
-  if (!n)
-    return;
+/* Moves l's children onto `todo` and empties l. */
+static void level_detach(Level *l, GPtrArray *todo) {
+  for (uint32_t i = 0; i < l->cap; i++)
+    if (l->slots[i])
+      g_ptr_array_add(todo, l->slots[i]);
+  if (l->pwc)
+    g_ptr_array_add(todo, l->pwc);
+  if (l->fwc)
+    g_ptr_array_add(todo, l->fwc);
+  g_clear_pointer(&l->slots, g_free);
+  l->cap = l->count = 0;
+  l->pwc = l->fwc = NULL;
+}
+
+/* Frees every node under l, iteratively (depth is client-chosen). */
+static void level_clear(Level *l) {
+  GPtrArray *todo = g_ptr_array_new();
+  level_detach(l, todo);
+  while (todo->len) {
+    Node *n = g_ptr_array_steal_index_fast(todo, todo->len - 1);
+    level_detach(&n->next, todo);
+    subset_clear(&n->psubs);
+    for (uint32_t i = 0; i < n->nqgroups; i++) {
+      subset_clear(&n->qgroups[i].subs);
+      g_free(n->qgroups[i].name);
+    }
+    g_free(n->qgroups);
+    g_free(n->qidx);
+    g_free(n);
+  }
+  g_ptr_array_free(todo, TRUE);
+}
+
+/* Frees a node that has no children left (pruning). */
+static void node_free_leaf(Node *n) {
+  g_assert(level_is_empty(&n->next));
   level_clear(&n->next);
   subset_clear(&n->psubs);
   for (uint32_t i = 0; i < n->nqgroups; i++) {
@@ -276,16 +331,8 @@ static void node_free(Node *n) {
     g_free(n->qgroups[i].name);
   }
   g_free(n->qgroups);
+  g_free(n->qidx);
   g_free(n);
-}
-
-static void level_clear(Level *l) {
-  for (uint32_t i = 0; i < l->cap; i++)
-    node_free(l->slots[i]);
-  g_clear_pointer(&l->slots, g_free);
-  l->cap = l->count = 0;
-  g_clear_pointer(&l->pwc, node_free);
-  g_clear_pointer(&l->fwc, node_free);
 }
 
 static inline Node *level_find(const Level *l, const char *tok, size_t len, uint64_t h) {
@@ -346,21 +393,103 @@ static void level_del(Level *l, Node *n) {
   }
 }
 
-static inline bool level_is_empty(const Level *l) {
-  return l->count == 0 && !l->pwc && !l->fwc;
-}
-
 static inline bool node_has_subs(const Node *n) {
   return n->psubs.n > 0 || n->nqgroups > 0;
 }
 
 static QGroup *node_find_group(const Node *n, const char *q, size_t len) {
-  for (uint32_t i = 0; i < n->nqgroups; i++) {
-    QGroup *g = &n->qgroups[i];
-    if (g->name_len == len && memcmp(g->name, q, len) == 0)
+  if (!n->qidx) {
+    for (uint32_t i = 0; i < n->nqgroups; i++) {
+      QGroup *g = &n->qgroups[i];
+      if (g->name_len == len && memcmp(g->name, q, len) == 0)
+        return g;
+    }
+    return NULL;
+  }
+  uint64_t h = hash_bytes(q, len);
+  uint32_t mask = n->qidxcap - 1;
+  for (uint32_t i = (uint32_t)h & mask; n->qidx[i]; i = (i + 1) & mask) {
+    QGroup *g = &n->qgroups[n->qidx[i] - 1];
+    if (g->hash == h && g->name_len == len && memcmp(g->name, q, len) == 0)
       return g;
   }
   return NULL;
+}
+
+static void qidx_place(Node *n, uint32_t gi) {
+  uint32_t mask = n->qidxcap - 1;
+  uint32_t i = (uint32_t)n->qgroups[gi].hash & mask;
+  while (n->qidx[i])
+    i = (i + 1) & mask;
+  n->qidx[i] = gi + 1;
+}
+
+static void qidx_rebuild(Node *n) {
+  uint32_t cap = 16;
+  while (cap * 3 < n->nqgroups * 4 + 4)
+    cap *= 2;
+  g_free(n->qidx);
+  n->qidx = g_new0(uint32_t, cap);
+  n->qidxcap = cap;
+  for (uint32_t gi = 0; gi < n->nqgroups; gi++)
+    qidx_place(n, gi);
+}
+
+/* The index slot holding group gi. */
+static uint32_t qidx_slot(const Node *n, uint32_t gi) {
+  uint32_t mask = n->qidxcap - 1;
+  uint32_t i = (uint32_t)n->qgroups[gi].hash & mask;
+  while (n->qidx[i] != gi + 1)
+    i = (i + 1) & mask;
+  return i;
+}
+
+static QGroup *node_add_group(Node *n, const char *q, size_t len) {
+  if (n->nqgroups == n->qcap) {
+    n->qcap = n->qcap ? n->qcap * 2 : 1;
+    n->qgroups = g_renew(QGroup, n->qgroups, n->qcap);
+  }
+  uint32_t gi = n->nqgroups++;
+  char *name = g_malloc(len + 1); /* exact bytes, NULs included */
+  memcpy(name, q, len);
+  name[len] = '\0';
+  n->qgroups[gi] = (QGroup){name, (uint32_t)len, hash_bytes(q, len), {0}};
+  if (n->qidx && n->nqgroups * 4 <= n->qidxcap * 3)
+    qidx_place(n, gi);
+  else if (n->qidx || n->nqgroups > QINDEX_MIN)
+    qidx_rebuild(n);
+  return &n->qgroups[gi];
+}
+
+/* Drops the (empty) group g: the last group moves into its place. */
+static void node_del_group(Node *n, QGroup *g) {
+  uint32_t gi = (uint32_t)(g - n->qgroups), last = n->nqgroups - 1;
+  g_free(g->name);
+  if (n->qidx) {
+    /* unlink gi (backward shift), then repoint the slot of the moved group */
+    uint32_t mask = n->qidxcap - 1;
+    uint32_t i = qidx_slot(n, gi);
+    n->qidx[i] = 0;
+    for (uint32_t j = (i + 1) & mask; n->qidx[j]; j = (j + 1) & mask) {
+      uint32_t home = (uint32_t)n->qgroups[n->qidx[j] - 1].hash & mask;
+      bool stays = (i <= j) ? (home > i && home <= j) : (home > i || home <= j);
+      if (!stays) {
+        n->qidx[i] = n->qidx[j];
+        n->qidx[j] = 0;
+        i = j;
+      }
+    }
+    if (gi != last)
+      n->qidx[qidx_slot(n, last)] = gi + 1;
+  }
+  if (gi != last)
+    n->qgroups[gi] = n->qgroups[last];
+  n->nqgroups = last;
+  if (n->nqgroups == 0) {
+    g_clear_pointer(&n->qgroups, g_free);
+    g_clear_pointer(&n->qidx, g_free);
+    n->qcap = n->qidxcap = 0;
+  }
 }
 
 /* ---------------------------------------------------------------- scratch */
@@ -405,15 +534,19 @@ static void scratch_add_node(Scratch *s, const Node *n) {
     memcpy(s->p + s->np, n->psubs.v, n->psubs.n * sizeof(*s->p));
     s->np += n->psubs.n;
   }
+  /* names are unique within a node: search only groups of earlier nodes */
+  size_t earlier = s->ng;
   for (uint32_t gi = 0; gi < n->nqgroups; gi++) {
     const QGroup *qg = &n->qgroups[gi];
     uint32_t g;
-    for (g = 0; g < s->ng; g++)
-      if (s->g[g].len == qg->name_len && memcmp(s->g[g].name, qg->name, qg->name_len) == 0)
+    for (g = 0; g < earlier; g++)
+      if (s->g[g].hash == qg->hash && s->g[g].len == qg->name_len &&
+          memcmp(s->g[g].name, qg->name, qg->name_len) == 0)
         break;
-    if (g == s->ng) {
+    if (g == earlier) {
+      g = (uint32_t)s->ng;
       s->g = grow(s->g, &s->gcap, s->ng + 1, sizeof(*s->g));
-      s->g[s->ng++] = (QName){qg->name, qg->name_len, 0};
+      s->g[s->ng++] = (QName){qg->name, qg->name_len, qg->hash, 0};
     }
     for (uint32_t k = 0; k < qg->subs.n; k++) {
       Subscription *sub = qg->subs.v[k];
@@ -464,6 +597,12 @@ static void scratch_free(Scratch *s) {
   g_free(s->toklen);
   g_free(s->tokhash);
   g_free(s->path);
+  g_free(s->stack);
+}
+
+static inline void scratch_push(Scratch *s, const Level *l, const Node *n, size_t i) {
+  s->stack = grow(s->stack, &s->stackcap, s->nstack + 1, sizeof(*s->stack));
+  s->stack[s->nstack++] = (Frame){l, n, i};
 }
 
 /* ---------------------------------------------------------------- results */
@@ -494,7 +633,7 @@ static inline bool cache_live(const CacheEntry *e) {
   return e->key && e->key != &cache_tomb;
 }
 
-static int64_t cache_lookup(const Sublist *sl, const char *key, size_t len, uint64_t h) {
+static inline int64_t cache_lookup(const Sublist *sl, const char *key, size_t len, uint64_t h) {
   if (!sl->cache || sl->cache_count == 0)
     return -1;
   uint32_t mask = sl->cache_cap - 1;
@@ -549,7 +688,10 @@ static void cache_put(Sublist *sl, const char *key, size_t len, uint64_t h, Subl
     i = (i + 1) & mask;
   if (sl->cache[i].key == &cache_tomb)
     sl->cache_tombs--;
-  sl->cache[i] = (CacheEntry){h, g_strndup(key, len), (uint32_t)len, sublist_result_ref(r)};
+  char *k = g_malloc(len + 1); /* exact bytes: a subject may hold NULs */
+  memcpy(k, key, len);
+  k[len] = '\0';
+  sl->cache[i] = (CacheEntry){h, k, (uint32_t)len, sublist_result_ref(r)};
   sl->cache_count++;
 }
 
@@ -675,6 +817,18 @@ static bool exact_interest(Sublist *sl, const char *subject, size_t len, const c
   return n->psubs.n > 0;
 }
 
+static bool watcher_registered(Sublist *sl, const char *key, SublistNotifyFn fn, void *ud) {
+  NotifyEntry *e = sl->notify ? g_hash_table_lookup(sl->notify, key) : NULL;
+  if (!e)
+    return false;
+  for (guint i = 0; i < e->watchers->len; i++) {
+    const Watcher *w = &g_array_index(e->watchers, Watcher, i);
+    if (w->fn == fn && w->ud == ud)
+      return true;
+  }
+  return false;
+}
+
 /* Tells every watcher of (subject, queue) whose state differs from the
  * actual one.  Works on a snapshot: callbacks may change anything. */
 static void notify_check(Sublist *sl, const char *subject, size_t len, const char *queue) {
@@ -683,10 +837,13 @@ static void notify_check(Sublist *sl, const char *subject, size_t len, const cha
   char buf[256];
   char *key = notify_key(subject, queue, buf, sizeof buf);
   NotifyEntry *e = g_hash_table_lookup(sl->notify, key);
-  if (key != buf)
-    g_free(key);
-  if (!e)
+  if (!e) {
+    if (key != buf)
+      g_free(key);
     return;
+  }
+  if (key == buf)
+    key = g_strdup(buf); /* callbacks below may recurse into this function */
   bool has = exact_interest(sl, subject, len, queue);
   Watcher *snap = g_new(Watcher, e->watchers->len);
   guint n = 0;
@@ -699,10 +856,15 @@ static void notify_check(Sublist *sl, const char *subject, size_t len, const cha
   }
   /* the subject may live in a subscription a callback drops: copy it */
   char *subj = n ? g_strndup(subject, len) : NULL;
-  for (guint i = 0; i < n; i++)
+  for (guint i = 0; i < n; i++) {
+    /* skip a watcher an earlier callback of this round cleared */
+    if (i > 0 && !watcher_registered(sl, key, snap[i].fn, snap[i].ud))
+      continue;
     snap[i].fn(subj, has, snap[i].ud);
+  }
   g_free(subj);
   g_free(snap);
+  g_free(key);
 }
 
 static int register_notification(Sublist *sl, const char *subject, const char *queue,
@@ -842,12 +1004,7 @@ int sublist_insert(Sublist *sl, Subscription *sub) {
     QGroup *g = node_find_group(n, sub->queue, sub->queue_len);
     isnew = g == NULL;
     if (!g) {
-      if (n->nqgroups == n->qcap) {
-        n->qcap = n->qcap ? n->qcap * 2 : 1;
-        n->qgroups = g_renew(QGroup, n->qgroups, n->qcap);
-      }
-      g = &n->qgroups[n->nqgroups++];
-      *g = (QGroup){g_strndup(sub->queue, sub->queue_len), sub->queue_len, {0}};
+      g = node_add_group(n, sub->queue, sub->queue_len);
     } else if (subset_contains(&g->subs, sub)) {
       return SUBLIST_OK;
     }
@@ -903,14 +1060,8 @@ static int remove_one(Sublist *sl, Subscription *sub, bool cache_updates) {
     if (!g || !subset_take(&g->subs, sub))
       return SUBLIST_ERR_NOT_FOUND;
     last = g->subs.n == 0;
-    if (last) {
-      g_free(g->name);
-      *g = n->qgroups[--n->nqgroups];
-      if (n->nqgroups == 0) {
-        g_clear_pointer(&n->qgroups, g_free);
-        n->qcap = 0;
-      }
-    }
+    if (last)
+      node_del_group(n, g);
   }
   /* the set's reference is now ours: keep the subject alive until done */
 
@@ -925,7 +1076,7 @@ static int remove_one(Sublist *sl, Subscription *sub, bool cache_updates) {
       parent->fwc = NULL;
     else
       level_del(parent, pn);
-    node_free(pn);
+    node_free_leaf(pn);
   }
 
   sl->count--;
@@ -965,24 +1116,32 @@ void sublist_update_remote_qsub(Sublist *sl, Subscription *sub) {
 
 /* ------------------------------------------------------------------ match */
 
-static void match_level(Scratch *s, const Level *l, size_t i, size_t ntok) {
-  for (; i < ntok; i++) {
-    if (l->fwc)
-      scratch_add_node(s, l->fwc);
-    const Node *pwc = l->pwc;
-    if (pwc && i + 1 < ntok)
-      match_level(s, &pwc->next, i + 1, ntok);
-    const Node *n = level_find(l, s->tok[i], s->toklen[i], s->tokhash[i]);
-    if (i + 1 == ntok) {
-      if (n)
-        scratch_add_node(s, n);
-      if (pwc)
-        scratch_add_node(s, pwc);
-      return;
+/* Go's matchLevel without recursion: each "*" child met on the way is a
+ * branch to walk later with the remaining tokens. */
+static void match_walk(Scratch *s, const Level *root, size_t ntok) {
+  s->nstack = 0;
+  scratch_push(s, root, NULL, 0);
+  while (s->nstack) {
+    Frame f = s->stack[--s->nstack];
+    const Level *l = f.l;
+    for (size_t i = f.i; i < ntok; i++) {
+      if (l->fwc)
+        scratch_add_node(s, l->fwc);
+      const Node *pwc = l->pwc;
+      if (pwc && i + 1 < ntok)
+        scratch_push(s, &pwc->next, NULL, i + 1);
+      const Node *n = level_find(l, s->tok[i], s->toklen[i], s->tokhash[i]);
+      if (i + 1 == ntok) {
+        if (n)
+          scratch_add_node(s, n);
+        if (pwc)
+          scratch_add_node(s, pwc);
+        break;
+      }
+      if (!n)
+        break;
+      l = &n->next;
     }
-    if (!n)
-      return;
-    l = &n->next;
   }
 }
 
@@ -1003,7 +1162,7 @@ SublistResult *sublist_match(Sublist *sl, const char *subject, size_t len) {
     return &empty_result;
   scratch_hash_tokens(s, ntok);
   scratch_reset(s);
-  match_level(s, &sl->root, 0, ntok);
+  match_walk(s, &sl->root, ntok);
   SublistResult *r = scratch_build(s);
   if (sl->cache_enabled) {
     cache_put(sl, subject, len, h, r);
@@ -1013,19 +1172,28 @@ SublistResult *sublist_match(Sublist *sl, const char *subject, size_t len) {
   return r;
 }
 
-static bool interest_level(const Scratch *s, const Level *l, size_t i, size_t ntok) {
-  for (; i < ntok; i++) {
-    if (l->fwc && node_has_subs(l->fwc))
-      return true;
-    const Node *pwc = l->pwc;
-    if (pwc && i + 1 < ntok && interest_level(s, &pwc->next, i + 1, ntok))
-      return true;
-    const Node *n = level_find(l, s->tok[i], s->toklen[i], s->tokhash[i]);
-    if (i + 1 == ntok)
-      return (n && node_has_subs(n)) || (pwc && node_has_subs(pwc));
-    if (!n)
-      return false;
-    l = &n->next;
+static bool interest_walk(Scratch *s, const Level *root, size_t ntok) {
+  s->nstack = 0;
+  scratch_push(s, root, NULL, 0);
+  while (s->nstack) {
+    Frame f = s->stack[--s->nstack];
+    const Level *l = f.l;
+    for (size_t i = f.i; i < ntok; i++) {
+      if (l->fwc && node_has_subs(l->fwc))
+        return true;
+      const Node *pwc = l->pwc;
+      if (pwc && i + 1 < ntok)
+        scratch_push(s, &pwc->next, NULL, i + 1);
+      const Node *n = level_find(l, s->tok[i], s->toklen[i], s->tokhash[i]);
+      if (i + 1 == ntok) {
+        if ((n && node_has_subs(n)) || (pwc && node_has_subs(pwc)))
+          return true;
+        break;
+      }
+      if (!n)
+        break;
+      l = &n->next;
+    }
   }
   return false;
 }
@@ -1040,46 +1208,67 @@ bool sublist_has_interest(Sublist *sl, const char *subject, size_t len) {
   if (!scratch_tokenize(&sl->s, subject, len, &ntok))
     return false;
   scratch_hash_tokens(&sl->s, ntok);
-  return interest_level(&sl->s, &sl->root, 0, ntok);
+  return interest_walk(&sl->s, &sl->root, ntok);
 }
 
 /* ---------------------------------------------------------- reverse match */
 
-static void reverse_all(Scratch *s, const Level *l) {
-  if (l->pwc)
-    scratch_add_node(s, l->pwc);
-  if (l->fwc)
-    scratch_add_node(s, l->fwc);
-  for (uint32_t k = 0; k < l->cap; k++) {
-    const Node *c = l->slots[k];
-    if (c) {
-      scratch_add_node(s, c);
-      reverse_all(s, &c->next);
+/* Go getAllNodes: l's "*" and ">" nodes (not below them), and every
+ * literal node under l. */
+static void reverse_all(Scratch *s, const Level *l, GPtrArray *todo) {
+  g_ptr_array_set_size(todo, 0);
+  g_ptr_array_add(todo, (gpointer)l);
+  while (todo->len) {
+    l = g_ptr_array_steal_index_fast(todo, todo->len - 1);
+    if (l->pwc)
+      scratch_add_node(s, l->pwc);
+    if (l->fwc)
+      scratch_add_node(s, l->fwc);
+    for (uint32_t k = 0; k < l->cap; k++) {
+      const Node *c = l->slots[k];
+      if (c) {
+        scratch_add_node(s, c);
+        g_ptr_array_add(todo, (gpointer)&c->next);
+      }
     }
   }
 }
 
-static void reverse_level(Scratch *s, const Level *l, size_t i, size_t ntok, const Node *n) {
-  for (; i < ntok; i++) {
-    const char *t = s->tok[i];
-    uint32_t tl = s->toklen[i];
-    if (tl == 1 && t[0] == '>') {
-      reverse_all(s, l);
-      return;
+/* Go reverseMatchLevel, with an explicit stack. */
+static void reverse_walk(Scratch *s, const Level *root, size_t ntok) {
+  GPtrArray *todo = g_ptr_array_new();
+  s->nstack = 0;
+  scratch_push(s, root, NULL, 0);
+  while (s->nstack) {
+    Frame f = s->stack[--s->nstack];
+    const Level *l = f.l;
+    const Node *n = f.n;
+    bool done = false;
+    for (size_t i = f.i; i < ntok && !done; i++) {
+      const char *t = s->tok[i];
+      uint32_t tl = s->toklen[i];
+      if (tl == 1 && t[0] == '>') {
+        reverse_all(s, l, todo);
+        n = NULL;
+        done = true;
+      } else if (tl == 1 && t[0] == '*') {
+        for (uint32_t k = 0; k < l->cap; k++)
+          if (l->slots[k])
+            scratch_push(s, &l->slots[k]->next, l->slots[k], i + 1);
+        n = NULL;
+        done = true;
+      } else {
+        n = level_find(l, t, tl, hash_bytes(t, tl));
+        if (!n)
+          done = true;
+        else
+          l = &n->next;
+      }
     }
-    if (tl == 1 && t[0] == '*') {
-      for (uint32_t k = 0; k < l->cap; k++)
-        if (l->slots[k])
-          reverse_level(s, &l->slots[k]->next, i + 1, ntok, l->slots[k]);
-      return;
-    }
-    n = level_find(l, t, tl, hash_bytes(t, tl));
-    if (!n)
-      return;
-    l = &n->next;
+    if (n)
+      scratch_add_node(s, n);
   }
-  if (n)
-    scratch_add_node(s, n);
+  g_ptr_array_free(todo, TRUE);
 }
 
 SublistResult *sublist_reverse_match(Sublist *sl, const char *pattern, size_t len) {
@@ -1102,35 +1291,32 @@ SublistResult *sublist_reverse_match(Sublist *sl, const char *pattern, size_t le
     start = i + 1;
   }
   scratch_reset(s);
-  reverse_level(s, &sl->root, 0, ntok, NULL);
+  reverse_walk(s, &sl->root, ntok);
   return scratch_build(s);
 }
 
 /* ------------------------------------------------------------ enumeration */
 
-static void foreach_level(const Level *l, void (*fn)(Subscription *, void *), void *ud);
-
-static void foreach_node(const Node *n, void (*fn)(Subscription *, void *), void *ud) {
-  for (uint32_t i = 0; i < n->psubs.n; i++)
-    fn(n->psubs.v[i], ud);
-  for (uint32_t g = 0; g < n->nqgroups; g++)
-    for (uint32_t i = 0; i < n->qgroups[g].subs.n; i++)
-      fn(n->qgroups[g].subs.v[i], ud);
-  foreach_level(&n->next, fn, ud);
-}
-
-static void foreach_level(const Level *l, void (*fn)(Subscription *, void *), void *ud) {
-  for (uint32_t k = 0; k < l->cap; k++)
-    if (l->slots[k])
-      foreach_node(l->slots[k], fn, ud);
-  if (l->pwc)
-    foreach_node(l->pwc, fn, ud);
-  if (l->fwc)
-    foreach_node(l->fwc, fn, ud);
-}
-
 void sublist_foreach(Sublist *sl, void (*fn)(Subscription *sub, void *ud), void *ud) {
-  foreach_level(&sl->root, fn, ud);
+  /* own stack, not the scratch one: fn may call sublist_match */
+  GPtrArray *todo = g_ptr_array_new();
+  g_ptr_array_add(todo, &sl->root);
+  while (todo->len) {
+    const Level *l = g_ptr_array_steal_index_fast(todo, todo->len - 1);
+    const Node *kids[2] = {l->pwc, l->fwc};
+    for (uint32_t k = 0; k < l->cap + 2; k++) {
+      const Node *n = k < l->cap ? l->slots[k] : kids[k - l->cap];
+      if (!n)
+        continue;
+      for (uint32_t i = 0; i < n->psubs.n; i++)
+        fn(n->psubs.v[i], ud);
+      for (uint32_t g = 0; g < n->nqgroups; g++)
+        for (uint32_t i = 0; i < n->qgroups[g].subs.n; i++)
+          fn(n->qgroups[g].subs.v[i], ud);
+      g_ptr_array_add(todo, (gpointer)&n->next);
+    }
+  }
+  g_ptr_array_free(todo, TRUE);
 }
 
 static void collect_local(Subscription *sub, void *ud) {

@@ -17,9 +17,10 @@ enum {
   SUBLIST_ERR_ALREADY_REGISTERED = -3 /* Go ErrAlreadyRegistered */
 };
 
-/* Go: 1024 cached results at most; when exceeded, drop back to 256. */
+/* Go 2.9.10 (slCacheMax, slCacheSweep): 1024 cached results at most; when
+ * exceeded, drop back to 512. */
 #define SUBLIST_CACHE_MAX 1024
-#define SUBLIST_CACHE_SWEEP 256
+#define SUBLIST_CACHE_SWEEP 512
 
 /* A match result.  Immutable once built and shared (the cache hands the same
  * result to every match of the subject), so never write to it.
@@ -121,7 +122,8 @@ void sublist_update_remote_qsub(Sublist *sl, Subscription *sub);
  * one goes (false).  `subject` must be literal, else
  * SUBLIST_ERR_INVALID_SUBJECT; the same (subject, fn, ud) twice gives
  * SUBLIST_ERR_ALREADY_REGISTERED.  fn runs after the change is complete; it
- * may insert, remove or (un)register. */
+ * may insert, remove or (un)register (a watcher cleared by an earlier
+ * callback of the same round is not called).  fn must not free `sl`. */
 typedef void (*SublistNotifyFn)(const char *subject, bool has_interest, void *ud);
 int sublist_register_notification(Sublist *sl, const char *subject, SublistNotifyFn fn, void *ud);
 /* 0, or SUBLIST_ERR_NOT_FOUND. */

@@ -13,6 +13,14 @@ static char *bytes_dup(const char *p, size_t len) {
   if (len) memcpy(out, p, len);
   out[len] = '\0';
   return out;
+/* Exact bytes plus a NUL: protocol fields may hold NUL bytes, which
+ * g_strndup would cut. */
+static char *dup_bytes(const char *p, size_t len) {
+  char *d = g_malloc(len + 1);
+  if (len)
+    memcpy(d, p, len);
+  d[len] = '\0';
+  return d;
 }
 
 Subscription *subscription_new(Client *client, const char *subject, size_t subject_len,
@@ -28,6 +36,9 @@ Subscription *subscription_new(Client *client, const char *subject, size_t subje
     sub->queue_len = (uint32_t)queue_len;
   }
   sub->sid = bytes_dup(sid, sid_len);
+  sub->subject = dup_bytes(subject, subject_len);
+    sub->queue = dup_bytes(queue, queue_len);
+  sub->sid = dup_bytes(sid, sid_len);
   sub->sid_len = (uint32_t)sid_len;
   sub->qweight = 1;
   return sub;

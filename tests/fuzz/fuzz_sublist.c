@@ -29,7 +29,7 @@ static uint8_t in_byte(In *in) {
 
 /* A short subject over a small alphabet, so tokens collide often. */
 static size_t in_subject(In *in, char *buf, size_t cap) {
-  static const char alpha[] = {'a', 'b', '.', '.', '*', '>', 'c', '.', 'a', ' ', 'b', '*'};
+  static const char alpha[] = {'a', 'b', '.', '.', '*', '>', 'c', '.', 'a', ' ', 'b', '*', '\0'};
   size_t len = in_byte(in) % 10;
   if (len >= cap)
     len = cap - 1;
@@ -116,8 +116,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     switch (op % 6) {
     case 0: { /* insert a new subscription */
       size_t len = in_subject(&in, buf, sizeof buf);
-      uint8_t qb = in_byte(&in) % 4;
-      const char *q = qb == 1 ? "q1" : qb == 2 ? "q2" : NULL;
+      /* enough queue names to pass the per-node group index threshold */
+      static const char *queues[] = {"q0", "q1", "q2", "q3", "q4", "q5", "q6",
+                                     "q7", "q8", "q9", "qa", "qb"};
+      uint8_t qb = in_byte(&in) % 24;
+      const char *q = qb < G_N_ELEMENTS(queues) ? queues[qb] : NULL;
       Subscription *s = subscription_new(NULL, buf, len, q, q ? 2 : 0, "1", 1);
       int rc = sublist_insert(sl, s);
       if (rc != (insertable(buf, len) ? SUBLIST_OK : SUBLIST_ERR_INVALID_SUBJECT))

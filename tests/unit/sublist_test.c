@@ -2,6 +2,7 @@
  * comparison against a naive linear matcher (cache on and off), reference
  * counting, notifications, and a perf case (run with -m perf). */
 #include <glib.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "subject.h"
@@ -267,6 +268,75 @@ static void test_many_on_one_subject(void) {
   }
   g_assert_cmpuint(sublist_count(sl), ==, 0);
   sublist_free(sl);
+}
+
+/* Many queue groups on one node (indexed past a few) and on a wildcard
+ * node sharing some names: the groups of a result must merge by name. */
+static void test_many_queue_groups(void) {
+  enum { G = 3000 };
+  Sublist *sl = sublist_new(true);
+  Subscription *lit[G][2], *wild[G];
+  char name[32];
+  for (int i = 0; i < G; i++) {
+    g_snprintf(name, sizeof name, "g%d", i);
+    lit[i][0] = mksub("grp.x", name);
+    lit[i][1] = mksub("grp.x", name);
+    wild[i] = mksub("grp.*", name);
+    g_assert_cmpint(sublist_insert(sl, lit[i][0]), ==, SUBLIST_OK);
+    g_assert_cmpint(sublist_insert(sl, lit[i][1]), ==, SUBLIST_OK);
+    if (i % 2)
+      g_assert_cmpint(sublist_insert(sl, wild[i]), ==, SUBLIST_OK);
+  }
+  SublistResult *r = sublist_match(sl, "grp.x", 5);
+  g_assert_cmpuint(r->nqgroups, ==, G);
+  for (uint32_t g = 0; g < r->nqgroups; g++) {
+    int i = atoi(r->qsubs[g][0]->queue + 1);
+    g_assert_cmpuint(r->nqsubs[g], ==, i % 2 ? 3 : 2);
+  }
+  sublist_result_unref(r);
+  /* remove whole groups in a scattered order, and single members */
+  GRand *rng = g_rand_new_with_seed(99);
+  int *order = g_new(int, G);
+  for (int i = 0; i < G; i++)
+    order[i] = i;
+  for (int i = G - 1; i > 0; i--) {
+    int j = g_rand_int_range(rng, 0, i + 1), t = order[i];
+    order[i] = order[j];
+    order[j] = t;
+  }
+  bool *gone = g_new0(bool, G);
+  for (int k = 0; k < G / 2; k++) {
+    int i = order[k];
+    g_assert_cmpint(sublist_remove(sl, lit[i][0]), ==, SUBLIST_OK);
+    g_assert_cmpint(sublist_remove(sl, lit[i][1]), ==, SUBLIST_OK);
+    gone[i] = true;
+  }
+  g_assert_cmpint(sublist_remove(sl, lit[order[0]][0]), ==, SUBLIST_ERR_NOT_FOUND);
+  r = sublist_match(sl, "grp.x", 5);
+  uint32_t want = 0;
+  for (int i = 0; i < G; i++)
+    want += !gone[i] || i % 2;
+  g_assert_cmpuint(r->nqgroups, ==, want);
+  for (uint32_t g = 0; g < r->nqgroups; g++) {
+    int i = atoi(r->qsubs[g][0]->queue + 1);
+    g_assert_cmpuint(r->nqsubs[g], ==, (gone[i] ? 0 : 2) + (i % 2 ? 1 : 0));
+  }
+  sublist_result_unref(r);
+  /* re-adding a removed group works (index slots were reused correctly) */
+  g_assert_cmpint(sublist_insert(sl, lit[order[0]][0]), ==, SUBLIST_OK);
+  r = sublist_match(sl, "grp.x", 5);
+  g_assert_cmpuint(r->nqgroups, ==, want + (order[0] % 2 ? 0 : 1));
+  sublist_result_unref(r);
+  sublist_free(sl);
+  for (int i = 0; i < G; i++) {
+    g_assert_cmpint(lit[i][0]->refcount, ==, 1);
+    subscription_unref(lit[i][0]);
+    subscription_unref(lit[i][1]);
+    subscription_unref(wild[i]);
+  }
+  g_free(order);
+  g_free(gone);
+  g_rand_free(rng);
 }
 
 static void test_remove_batch(void) {
@@ -547,6 +617,71 @@ static void test_long_subjects(void) {
   g_string_free(pat, TRUE);
 }
 
+/* Depth is client-chosen (a large max_control_line allows ~500k tokens):
+ * no walk may recurse per token. */
+static void test_deep_subjects(void) {
+  enum { DEPTH = 200000 };
+  Sublist *sl = sublist_new(true);
+  GString *stars = g_string_new("*"), *lit = g_string_new("x");
+  for (int i = 1; i < DEPTH; i++) {
+    g_string_append(stars, ".*");
+    g_string_append(lit, ".x");
+  }
+  Subscription *a = mksub(stars->str, NULL), *b = mksub(lit->str, "q");
+  g_assert_cmpint(sublist_insert(sl, a), ==, SUBLIST_OK);
+  g_assert_cmpint(sublist_insert(sl, b), ==, SUBLIST_OK);
+  g_assert_cmpuint(match_count(sl, lit->str), ==, 2);
+  g_assert_true(sublist_has_interest(sl, lit->str, lit->len));
+  SublistResult *r = sublist_reverse_match(sl, ">", 1);
+  g_assert_cmpuint(result_total(r), ==, 1); /* Go does not descend below "*" */
+  sublist_result_unref(r);
+  r = sublist_reverse_match(sl, lit->str, lit->len);
+  g_assert_cmpuint(result_total(r), ==, 1);
+  sublist_result_unref(r);
+  int n = 0;
+  sublist_foreach(sl, count_cb, &n);
+  g_assert_cmpint(n, ==, 2);
+  g_assert_cmpint(sublist_remove(sl, b), ==, SUBLIST_OK);
+  g_assert_cmpuint(match_count(sl, lit->str), ==, 1);
+  sublist_free(sl); /* frees the remaining 200k-deep path */
+  g_assert_cmpint(a->refcount, ==, 1);
+  subscription_unref(a);
+  subscription_unref(b);
+  g_string_free(stars, TRUE);
+  g_string_free(lit, TRUE);
+}
+
+/* Protocol fields are bytes: a NUL inside a subject or queue is ordinary. */
+static void test_nul_bytes(void) {
+  Sublist *sl = sublist_new(true);
+  Subscription *a = subscription_new(NULL, "a\0b.c", 5, "q\0x", 3, "1", 1);
+  Subscription *a2 = subscription_new(NULL, "a\0b.c", 5, "q\0x", 3, "2", 1);
+  Subscription *b = subscription_new(NULL, "a\0z.c", 5, NULL, 0, "3", 1);
+  g_assert_cmpint(sublist_insert(sl, a), ==, SUBLIST_OK);
+  g_assert_cmpint(sublist_insert(sl, a2), ==, SUBLIST_OK);
+  g_assert_cmpint(sublist_insert(sl, b), ==, SUBLIST_OK);
+  for (int round = 0; round < 2; round++) { /* miss, then cache hit */
+    SublistResult *r = sublist_match(sl, "a\0b.c", 5);
+    g_assert_cmpuint(r->npsubs, ==, 0);
+    g_assert_cmpuint(r->nqgroups, ==, 1);
+    g_assert_cmpuint(r->nqsubs[0], ==, 2);
+    sublist_result_unref(r);
+  }
+  SublistResult *r = sublist_match(sl, "a\0z.c", 5);
+  g_assert_true(r->npsubs == 1 && r->psubs[0] == b);
+  sublist_result_unref(r);
+  g_assert_cmpint(sublist_remove(sl, a), ==, SUBLIST_OK);
+  r = sublist_match(sl, "a\0b.c", 5);
+  g_assert_true(r->nqgroups == 1 && r->nqsubs[0] == 1 && r->qsubs[0][0] == a2);
+  sublist_result_unref(r);
+  /* only "a" with strlen: no such subject */
+  g_assert_cmpuint(match_count(sl, "a\0b.c"), ==, 0);
+  sublist_free(sl);
+  subscription_unref(a);
+  subscription_unref(a2);
+  subscription_unref(b);
+}
+
 /* -------------------------------------------------------- notifications */
 
 typedef struct {
@@ -651,6 +786,42 @@ static void test_notifications(void) {
   g_string_free(l.log, TRUE);
   g_string_free(l2.log, TRUE);
   g_string_free(lq.log, TRUE);
+}
+
+typedef struct {
+  Sublist *sl;
+  int calls[2];
+  bool clear_other; /* watcher 0 clears watcher 1 when told "true" */
+} PairLog;
+
+static void pair_cb0(const char *subject, bool has, void *ud);
+static void pair_cb1(const char *subject, bool has, void *ud) {
+  ((PairLog *)ud)->calls[1]++;
+}
+static void pair_cb0(const char *subject, bool has, void *ud) {
+  PairLog *p = ud;
+  p->calls[0]++;
+  if (has && p->clear_other)
+    g_assert_cmpint(sublist_clear_notification(p->sl, subject, pair_cb1, p), ==, SUBLIST_OK);
+}
+
+static void test_notification_cleared_in_round(void) {
+  Sublist *sl = sublist_new(false);
+  PairLog p = {sl, {0, 0}, true};
+  g_assert_cmpint(sublist_register_notification(sl, "pair", pair_cb0, &p), ==, SUBLIST_OK);
+  g_assert_cmpint(sublist_register_notification(sl, "pair", pair_cb1, &p), ==, SUBLIST_OK);
+  g_assert_cmpint(p.calls[0], ==, 1);
+  g_assert_cmpint(p.calls[1], ==, 1);
+  Subscription *s = mksub("pair", NULL);
+  sublist_insert(sl, s);
+  /* watcher 1 was cleared by watcher 0 in the same round: not called */
+  g_assert_cmpint(p.calls[0], ==, 2);
+  g_assert_cmpint(p.calls[1], ==, 1);
+  sublist_remove(sl, s);
+  g_assert_cmpint(p.calls[0], ==, 3);
+  g_assert_cmpint(p.calls[1], ==, 1);
+  sublist_free(sl);
+  subscription_unref(s);
 }
 
 /* ------------------------------------------------- randomized reference */
@@ -766,7 +937,7 @@ static char *rand_subject(GRand *rng, bool pattern) {
     else if (pattern && k == 1 && i == ntok - 1)
       g_string_append_c(s, '>');
     else if (!pattern && k == 0 && g_rand_int_range(rng, 0, 4) == 0)
-      g_string_append_c(s, '*'); /* a literal "*" token in a published subject */
+      g_string_append_c(s, g_rand_boolean(rng) ? '*' : '>'); /* taken literally when published */
     else
       g_string_append(s, lits[g_rand_int_range(rng, 0, G_N_ELEMENTS(lits))]);
   }
@@ -781,9 +952,12 @@ static void test_random_vs_naive(gconstpointer data) {
   GPtrArray *owned = g_ptr_array_new_with_free_func((GDestroyNotify)subscription_unref);
   static const char *queues[] = {NULL, NULL, NULL, "q1", "q2"};
   int steps = g_test_slow() ? 60000 : 8000;
+  int nonempty = 0, max_live = 0;
   for (int step = 0; step < steps; step++) {
     int op = g_rand_int_range(rng, 0, 10);
-    if (op < 3 || nv.subs->len == 0) {
+    /* grow to a few hundred live subscriptions, then hover there */
+    int ins = nv.subs->len < 300 ? 4 : 2;
+    if (op < ins || nv.subs->len == 0) {
       g_autofree char *subj = rand_subject(rng, true);
       Subscription *s = mksub(subj, queues[g_rand_int_range(rng, 0, G_N_ELEMENTS(queues))]);
       g_ptr_array_add(owned, s);
@@ -795,7 +969,7 @@ static void test_random_vs_naive(gconstpointer data) {
       g_assert_cmpint(sublist_remove(sl, s), ==, SUBLIST_OK);
       g_ptr_array_remove_index_fast(nv.subs, i);
       g_assert_cmpint(sublist_remove(sl, s), ==, SUBLIST_ERR_NOT_FOUND);
-    } else if (op == 5 && nv.subs->len > 4) {
+    } else if (op == 5 && nv.subs->len > 4 && g_rand_int_range(rng, 0, 3) == 0) {
       Subscription *batch[3];
       for (int k = 0; k < 3; k++) {
         guint i = (guint)g_rand_int_range(rng, 0, (gint32)nv.subs->len);
@@ -811,10 +985,16 @@ static void test_random_vs_naive(gconstpointer data) {
       if (g_strcmp0(got, want) != 0)
         g_error("step %d subject %s:\n got %s\nwant %s", step, subj, got, want);
       g_assert_cmpint(sublist_has_interest(sl, subj, strlen(subj)), ==, !sublist_result_is_empty(r));
+      nonempty += !sublist_result_is_empty(r);
       sublist_result_unref(r);
     }
     g_assert_cmpuint(sublist_count(sl), ==, nv.subs->len);
+    max_live = MAX(max_live, (int)nv.subs->len);
   }
+  /* the comparison must have exercised real results */
+  g_test_message("non-empty matches %d, max live subs %d", nonempty, max_live);
+  g_assert_cmpint(nonempty, >, steps / 10);
+  g_assert_cmpint(max_live, >=, 20);
   SublistStats st;
   sublist_stats(sl, &st);
   if (cache)
@@ -885,10 +1065,32 @@ static void test_perf(void) {
   for (int i = 0; i < NS; i++)
     wsubj[i] = g_strdup_printf("ev.%d.%d.%d", i % 10, (i / 10) % 10, (i / 100) % 10);
   double wild_miss = bench(wl, wsubj, NS, iters / 10);
-  g_test_minimized_result(hit, "cache hit: %.0f matches/s", hit);
-  g_test_minimized_result(miss, "cache miss (no cache, 10k subs): %.0f matches/s", miss);
-  g_test_minimized_result(wild_miss, "wildcard-heavy (no cache, 200 patterns): %.0f matches/s", wild_miss);
-  g_printerr("# cache hit %.0f/s, miss %.0f/s, wildcard-heavy %.0f/s\n", hit, miss, wild_miss);
+  /* insert + remove throughput: 100k distinct 4-token subjects */
+  Sublist *ir = sublist_new(true);
+  enum { NI = 100000 };
+  Subscription **isubs = g_new(Subscription *, NI);
+  for (int i = 0; i < NI; i++) {
+    g_snprintf(buf, sizeof buf, "ins.%d.%d.%d", i % 37, i % 101, i);
+    isubs[i] = mksub(buf, i % 4 ? NULL : "q");
+  }
+  gint64 t0 = g_get_monotonic_time();
+  for (int i = 0; i < NI; i++)
+    sublist_insert(ir, isubs[i]);
+  gint64 t1 = g_get_monotonic_time();
+  for (int i = 0; i < NI; i++)
+    sublist_remove(ir, isubs[i]);
+  gint64 t2 = g_get_monotonic_time();
+  g_assert_cmpuint(sublist_count(ir), ==, 0);
+  double ins = NI / ((double)(t1 - t0) / 1e6), rem = NI / ((double)(t2 - t1) / 1e6);
+  for (int i = 0; i < NI; i++)
+    subscription_unref(isubs[i]);
+  g_free(isubs);
+  sublist_free(ir);
+  g_test_maximized_result(hit, "cache hit: %.0f matches/s", hit);
+  g_test_maximized_result(miss, "cache miss (no cache, 10k subs): %.0f matches/s", miss);
+  g_test_maximized_result(wild_miss, "wildcard-heavy (no cache, 200 patterns): %.0f matches/s", wild_miss);
+  g_printerr("# matches/s: cache hit %.0f, miss %.0f, wildcard-heavy %.0f; inserts/s %.0f, removes/s %.0f\n",
+             hit, miss, wild_miss, ins, rem);
   for (int i = 0; i < NS; i++) {
     g_free(subjects[i]);
     g_free(wsubj[i]);
@@ -907,6 +1109,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/sublist/remove-missing", test_remove_missing);
   g_test_add_func("/sublist/queue-groups", test_queue_groups);
   g_test_add_func("/sublist/many-on-one-subject", test_many_on_one_subject);
+  g_test_add_func("/sublist/many-queue-groups", test_many_queue_groups);
   g_test_add_func("/sublist/remove-batch", test_remove_batch);
   g_test_add_func("/sublist/stats", test_stats);
   g_test_add_func("/sublist/cache-bound", test_cache_bound);
@@ -915,7 +1118,10 @@ int main(int argc, char **argv) {
   g_test_add_func("/sublist/reverse-match", test_reverse_match);
   g_test_add_func("/sublist/enumerate", test_enumerate);
   g_test_add_func("/sublist/long-subjects", test_long_subjects);
+  g_test_add_func("/sublist/deep-subjects", test_deep_subjects);
+  g_test_add_func("/sublist/nul-bytes", test_nul_bytes);
   g_test_add_func("/sublist/notifications", test_notifications);
+  g_test_add_func("/sublist/notification-cleared-in-round", test_notification_cleared_in_round);
   g_test_add_data_func("/sublist/random-vs-naive/cache", GINT_TO_POINTER(1), test_random_vs_naive);
   g_test_add_data_func("/sublist/random-vs-naive/nocache", GINT_TO_POINTER(0), test_random_vs_naive);
   if (g_test_perf())
