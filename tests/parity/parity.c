@@ -553,6 +553,7 @@ run_close_conns(Run *r)
 }
 
 static void run_cmds(Run *r, GPtrArray *cmds);
+static void run_cmd(Run *r, const Cmd *c);
 
 static gboolean
 parse_regex_arg(const char *arg, char **pattern)
@@ -799,7 +800,7 @@ do_run(Run *r, const Cmd *c)
 }
 
 static void
-run_cmd(Run *r, const Cmd *c)
+run_cmd_inner(Run *r, const Cmd *c)
 {
   r->cur = c;
   const char *v = c->verb;
@@ -1109,6 +1110,21 @@ run_cmd(Run *r, const Cmd *c)
     return;
   }
   run_fail(r, "unhandled command");
+}
+
+/* Connection names may use {i} inside repeat blocks (c{i}). */
+static void
+run_cmd(Run *r, const Cmd *c)
+{
+  if (c->conn && strchr(c->conn, '{')) {
+    g_autoptr(GString) name = run_pattern(r, c->conn);
+    Cmd tmp = *c;
+    tmp.conn = name->str;
+    run_cmd_inner(r, &tmp);
+  } else {
+    run_cmd_inner(r, c);
+  }
+  r->cur = NULL;
 }
 
 static void
