@@ -20,6 +20,7 @@ struct _TestServer {
   char *log_path;       /* owned */
   char *ports_dir;      /* owned, may be NULL */
   char *ports_file;     /* owned, may be NULL until found */
+  char *ports_json;     /* owned: its contents at startup (the file goes away at shutdown) */
   int port;
   gboolean done;        /* wait_async completed */
   int status;           /* valid when done */
@@ -40,8 +41,8 @@ on_wait_done(GObject *src, GAsyncResult *res, gpointer data)
   srv->done = TRUE;
 }
 
-int
-test_server_parse_ports_file(const char *contents)
+static int
+port_of_key(const char *contents, const char *const *keys, guint nkeys)
 {
   g_autoptr(JsonParser) parser = json_parser_new();
   if (!contents || !json_parser_load_from_data(parser, contents, -1, NULL))
@@ -50,8 +51,7 @@ test_server_parse_ports_file(const char *contents)
   if (!root || !JSON_NODE_HOLDS_OBJECT(root))
     return 0;
   JsonObject *o = json_node_get_object(root);
-  const char *keys[] = {"nats", "client"};
-  for (guint k = 0; k < G_N_ELEMENTS(keys); k++) {
+  for (guint k = 0; k < nkeys; k++) {
     JsonNode *n = json_object_get_member(o, keys[k]);
     if (!n || !JSON_NODE_HOLDS_ARRAY(n))
       continue;
@@ -67,6 +67,20 @@ test_server_parse_ports_file(const char *contents)
       return (int)p;
   }
   return 0;
+}
+
+int
+test_server_port_of(TestServer *srv, const char *key)
+{
+  const char *keys[] = {key};
+  return srv->ports_json ? port_of_key(srv->ports_json, keys, 1) : 0;
+}
+
+int
+test_server_parse_ports_file(const char *contents)
+{
+  const char *keys[] = {"nats", "client"};
+  return port_of_key(contents, keys, G_N_ELEMENTS(keys));
 }
 
 int
@@ -148,8 +162,10 @@ test_server_start(const char *exe, const char *const *args, const char *tmpdir,
     if (srv->ports_file) {
       g_autofree char *txt = NULL;
       if (g_file_get_contents(srv->ports_file, &txt, NULL, NULL) &&
-          (srv->port = test_server_parse_ports_file(txt)) > 0)
+          (srv->port = test_server_parse_ports_file(txt)) > 0) {
+        srv->ports_json = g_steal_pointer(&txt);
         return srv;
+      }
     }
     if (srv->done)
       break;
@@ -249,5 +265,6 @@ test_server_free(TestServer *srv)
   g_free(srv->log_path);
   g_free(srv->ports_dir);
   g_free(srv->ports_file);
+  g_free(srv->ports_json);
   g_free(srv);
 }

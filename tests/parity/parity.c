@@ -28,7 +28,10 @@
 /* Values that legitimately differ between two servers (or two runs) in INFO. */
 static const char *const default_masked[] = {
     "server_id", "server_name", "version", "go", "host", "port", "nonce", "client_id",
-    "git_commit", "connect_urls", "ws_connect_urls", "xkey", "ip", NULL};
+    "git_commit", "connect_urls", "ws_connect_urls", "xkey", "ip",
+    /* monitoring JSON (/varz, /connz, ...) */
+    "now", "start", "uptime", "mem", "cpu", "cores", "gomaxprocs", "config_load_time",
+    "http_req_stats", "rtt", "idle", "last_activity", "cid", NULL};
 
 /* ---- scenario model ---------------------------------------------------------------- */
 
@@ -105,7 +108,7 @@ verb_known(const char *v)
   static const char *const verbs[] = {
       "start", "stop", "restart", "sleep", "signal", "expect-server-exit", "expect-file",
       "expect-no-file", "expect-log", "expect-no-log", "run", "expect-output", "expect-spread",
-      "file", "repeat", "end", "timeout", "move", "expect-server-running", NULL};
+      "file", "repeat", "end", "timeout", "move", "expect-server-running", "http", NULL};
   return verb_takes_conn(v) || g_strv_contains(verbs, v);
 }
 
@@ -743,6 +746,68 @@ do_spread(Run *r, const Cmd *c)
   record(r, "spread %d over %u connections, each >= %d", total, nconn, min);
 }
 
+/* http [key:]PATH STATUS [{json subset} | /regex/]  -- GET from the listener named `key` in
+ * the ports file (default "monitoring"). A JSON body goes into the transcript by shape. */
+static void
+do_http(Run *r, const Cmd *c)
+{
+  g_auto(GStrv) w = g_strsplit(c->arg, " ", 3);
+  if (g_strv_length(w) < 2) {
+    run_fail(r, "usage: http [key:]PATH STATUS [check]");
+    return;
+  }
+  if (!r->srv) {
+    run_fail(r, "no server");
+    return;
+  }
+  const char *key = "monitoring";
+  g_autofree char *keybuf = NULL;
+  const char *path = w[0];
+  const char *colon = strchr(w[0], ':');
+  if (colon && w[0][0] != '/') {
+    keybuf = g_strndup(w[0], (gsize)(colon - w[0]));
+    key = keybuf;
+    path = colon + 1;
+  }
+  int port = test_server_port_of(r->srv, key);
+  if (!port) {
+    run_fail(r, "no '%s' listener in the ports file", key);
+    return;
+  }
+  int want = atoi(w[1]), status = 0;
+  g_autofree char *body = NULL;
+  g_autoptr(GError) err = NULL;
+  if (!test_http_get(port, path, r->timeout_ms, &status, NULL, &body, &err)) {
+    run_fail(r, "%s", err->message);
+    return;
+  }
+  if (status != want) {
+    run_fail(r, "HTTP status %d, want %d; body: %.300s", status, want, body);
+    return;
+  }
+  const char *check = w[2];
+  g_autofree char *pattern = NULL;
+  if (check && parse_regex_arg(check, &pattern)) {
+    g_autoptr(GString) pat = run_pattern(r, pattern);
+    if (!regex_match(r, pat->str, body, NULL)) {
+      run_fail(r, "body does not match: %.2000s", body);
+      return;
+    }
+    record(r, "http %s %d ~ %s", path, status, check);
+    return;
+  }
+  if (check) {
+    g_autoptr(GString) want_json = run_text(r, check);
+    g_autofree char *why = NULL;
+    if (!test_json_contains(body, want_json->str, &why)) {
+      run_fail(r, "%s; body: %.2000s", why, body);
+      return;
+    }
+  }
+  g_autofree char *shape = test_json_shape(body, (const char *const *)r->sc->masked->pdata, NULL);
+  record(r, "http %s %d %s", path, status, shape ? shape : "(not JSON)");
+}
+
 static int
 signal_by_name(const char *n)
 {
@@ -995,6 +1060,10 @@ run_cmd_inner(Run *r, const Cmd *c)
       return;
     }
     record(r, "server exited %d", st);
+    return;
+  }
+  if (strcmp(v, "http") == 0) {
+    do_http(r, c);
     return;
   }
   if (strcmp(v, "expect-server-running") == 0) {
