@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -124,9 +125,24 @@ find_ports_file(const char *dir, GPid pid)
   return NULL;
 }
 
+/* Runs in the forked child before exec: only async-signal-safe calls. */
+static void
+child_limit_nofile(gpointer data)
+{
+  struct rlimit rl = {.rlim_cur = (rlim_t)GPOINTER_TO_INT(data), .rlim_max = (rlim_t)GPOINTER_TO_INT(data)};
+  setrlimit(RLIMIT_NOFILE, &rl);
+}
+
 TestServer *
 test_server_start(const char *exe, const char *const *args, const char *tmpdir,
                   const char *ports_file_dir, int timeout_ms, GError **error)
+{
+  return test_server_start_limited(exe, args, tmpdir, ports_file_dir, timeout_ms, 0, error);
+}
+
+TestServer *
+test_server_start_limited(const char *exe, const char *const *args, const char *tmpdir,
+                          const char *ports_file_dir, int timeout_ms, int nofile, GError **error)
 {
   static int seq;
   g_autoptr(GPtrArray) argv = g_ptr_array_new();
@@ -144,6 +160,8 @@ test_server_start(const char *exe, const char *const *args, const char *tmpdir,
   g_autoptr(GSubprocessLauncher) l =
       g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_INHERIT | G_SUBPROCESS_FLAGS_STDERR_MERGE);
   g_subprocess_launcher_set_stdout_file_path(l, srv->log_path);
+  if (nofile > 0)
+    g_subprocess_launcher_set_child_setup(l, child_limit_nofile, GINT_TO_POINTER(nofile), NULL);
   srv->proc = g_subprocess_launcher_spawnv(l, (const char *const *)argv->pdata, error);
   if (!srv->proc) {
     test_server_free(srv);

@@ -24,6 +24,10 @@ typedef struct _TestServer TestServer;
  * the error message includes the server log. */
 TestServer *test_server_start(const char *exe, const char *const *args, const char *tmpdir,
                               const char *ports_file_dir, int timeout_ms, GError **error);
+/* Same, with RLIMIT_NOFILE (soft and hard) set to `nofile` in the child when > 0. */
+TestServer *test_server_start_limited(const char *exe, const char *const *args, const char *tmpdir,
+                                      const char *ports_file_dir, int timeout_ms, int nofile,
+                                      GError **error);
 int test_server_port(TestServer *srv);            /* client port from the ports file, or 0 */
 GPid test_server_pid(TestServer *srv);            /* 0 once the process has been reaped */
 const char *test_server_ports_file(TestServer *srv); /* path of the ports file (borrowed) */

@@ -56,6 +56,7 @@ typedef struct {
   GPtrArray *requires; /* owned (char*) */
   gboolean newer;    /* newer-than-reference: cnatsd only */
   int timeout_ms;
+  int nofile;        /* limit-nofile: RLIMIT_NOFILE for the server, 0 = inherit */
   char *parse_error; /* owned: set if the file could not be parsed */
 } Scenario;
 
@@ -165,6 +166,10 @@ parse_block(Scenario *s, char **lines, guint n, guint *i, GPtrArray *out, gboole
         if (**k)
           g_ptr_array_add(s->masked, g_strdup(*k));
       g_ptr_array_add(s->masked, NULL);
+      continue;
+    }
+    if (!in_repeat && strcmp(verb, "limit-nofile") == 0) {
+      s->nofile = atoi(rest);
       continue;
     }
     if (!in_repeat && strcmp(verb, "timeout") == 0) {
@@ -539,8 +544,9 @@ run_start(Run *r)
     g_ptr_array_add(argv, g_strdup(*u));
   g_ptr_array_add(argv, NULL);
   g_autoptr(GError) err = NULL;
-  r->srv = test_server_start(r->exe, (const char *const *)argv->pdata, r->tmpdir,
-                             has_pfd ? NULL : r->tmpdir, START_TIMEOUT_MS, &err);
+  r->srv = test_server_start_limited(r->exe, (const char *const *)argv->pdata, r->tmpdir,
+                                     has_pfd ? NULL : r->tmpdir, START_TIMEOUT_MS, r->sc->nofile,
+                                     &err);
   if (!r->srv) {
     run_fail(r, "server did not start: %s", err->message);
     return FALSE;
