@@ -652,27 +652,31 @@ do_expect(Run *r, const Cmd *c)
     record(r, "%s< %s", c->conn, masked);
     return;
   }
-  if (strcmp(arg, "info") == 0 || g_str_has_prefix(arg, "info ")) {
-    if (!g_str_has_prefix(got, "INFO ")) {
+  gboolean is_info = strcmp(arg, "info") == 0 || g_str_has_prefix(arg, "info ");
+  gboolean is_json = strcmp(arg, "json") == 0 || g_str_has_prefix(arg, "json ");
+  if (is_info || is_json) {
+    /* `info`: an INFO line; `json`: a payload line that is a JSON document. */
+    if (is_info && !g_str_has_prefix(got, "INFO ")) {
       run_fail(r, "expected INFO, got '%.300s'", got);
       return;
     }
+    const char *doc = is_info ? got + 5 : got;
     g_autoptr(GError) err = NULL;
     g_autofree char *shape =
-        test_json_shape(got + 5, (const char *const *)r->sc->masked->pdata, &err);
+        test_json_shape(doc, (const char *const *)r->sc->masked->pdata, &err);
     if (!shape) {
-      run_fail(r, "INFO is not JSON (%s): '%.300s'", err->message, got);
+      run_fail(r, "not JSON (%s): '%.300s'", err->message, got);
       return;
     }
     if (arg[4]) {
       g_autoptr(GString) want = run_text(r, arg + 5);
       g_autofree char *why = NULL;
-      if (!test_json_contains(got + 5, want->str, &why)) {
-        run_fail(r, "INFO mismatch (%s): '%.500s'", why, got);
+      if (!test_json_contains(doc, want->str, &why)) {
+        run_fail(r, "JSON mismatch (%s): '%.1000s'", why, got);
         return;
       }
     }
-    record(r, "%s< INFO %s", c->conn, shape);
+    record(r, "%s< %s%s", c->conn, is_info ? "INFO " : "", shape);
     return;
   }
   g_autoptr(GString) want = run_text(r, arg);
