@@ -99,7 +99,7 @@ verb_takes_conn(const char *v)
 {
   static const char *const verbs[] = {"connect", "connect-fail", "send", "send-raw", "expect",
                                       "expect-nothing", "expect-close", "close",
-                                      "drain-until-close", NULL};
+                                      "drain-until-close", "unordered", NULL};
   return g_strv_contains(verbs, v);
 }
 
@@ -228,6 +228,27 @@ parse_block(Scenario *s, char **lines, guint n, guint *i, GPtrArray *out, gboole
       c->body = g_string_free(body, FALSE);
       if (!closed) {
         s->parse_error = g_strdup_printf("%s:%d: heredoc %s not closed", s->path, lineno, tag);
+        return FALSE;
+      }
+    } else if (strcmp(verb, "unordered") == 0) {
+      /* unordered <conn> / lines... / end: raw expected lines, any order */
+      GString *body = g_string_new(NULL);
+      gboolean closed = FALSE;
+      for ((*i)++; *i < n; (*i)++) {
+        g_strchomp(lines[*i]);
+        const char *t = lines[*i];
+        while (*t == ' ' || *t == '\t')
+          t++;
+        if (strcmp(t, "end") == 0) {
+          closed = TRUE;
+          break;
+        }
+        g_string_append(body, t);
+        g_string_append_c(body, '\n');
+      }
+      c->body = g_string_free(body, FALSE);
+      if (!closed) {
+        s->parse_error = g_strdup_printf("%s:%d: unordered without end", s->path, lineno);
         return FALSE;
       }
     } else if (strcmp(verb, "repeat") == 0) {
@@ -689,6 +710,64 @@ do_expect(Run *r, const Cmd *c)
   record(r, "%s< %s", c->conn, arg);
 }
 
+static gint
+cmp_cstr(gconstpointer a, gconstpointer b)
+{
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* unordered: the next N lines are exactly the block's lines in some order (as a multiset).
+ * A block line "*N text" stands for N lines, {i} = 1..N. */
+static void
+do_unordered(Run *r, const Cmd *c)
+{
+  Conn *cn = need_conn(r, c);
+  if (!cn)
+    return;
+  g_autoptr(GPtrArray) want = g_ptr_array_new_with_free_func(g_free);
+  g_auto(GStrv) lines = g_strsplit(c->body, "\n", -1);
+  int saved = r->iter;
+  for (char **l = lines; *l && !r->error; l++) {
+    if (!**l)
+      continue;
+    int times = 0;
+    const char *text = *l;
+    if (text[0] == '*' && g_ascii_isdigit(text[1])) {
+      times = atoi(text + 1);
+      text = strchr(text, ' ') ? strchr(text, ' ') + 1 : "";
+    }
+    for (int k = 1; k <= (times ? times : 1); k++) {
+      if (times)
+        r->iter = k;
+      GString *t = run_text(r, text);
+      g_ptr_array_add(want, g_string_free(t, FALSE));
+    }
+  }
+  r->iter = saved;
+  if (r->error)
+    return;
+  g_autoptr(GPtrArray) got = g_ptr_array_new_with_free_func(g_free);
+  for (guint k = 0; k < want->len; k++) {
+    char *line = NULL;
+    TestWireStatus st = test_wire_read_line(cn->w, r->timeout_ms, &line, NULL, NULL);
+    if (st != TEST_WIRE_OK) {
+      run_fail(r, "line %u of %u: %s", k + 1, want->len, test_wire_status_str(st));
+      return;
+    }
+    g_ptr_array_add(got, line);
+  }
+  g_ptr_array_sort(want, cmp_cstr);
+  g_ptr_array_sort(got, cmp_cstr);
+  for (guint k = 0; k < want->len; k++)
+    if (strcmp(want->pdata[k], got->pdata[k]) != 0) {
+      run_fail(r, "lines differ as a set: first difference (sorted) want '%.200s' got '%.200s'",
+               (char *)want->pdata[k], (char *)got->pdata[k]);
+      return;
+    }
+  for (guint k = 0; k < want->len; k++)
+    record(r, "%s< (any order) %s", c->conn, (char *)want->pdata[k]);
+}
+
 /* Reads MSG lines (+ payloads) from several connections until `total` arrived; each must
  * get at least `min`. For queue-group distribution, which differs run to run. */
 static void
@@ -1010,6 +1089,10 @@ run_cmd_inner(Run *r, const Cmd *c)
     test_wire_free(cn->w);
     cn->w = NULL;
     record(r, "%s< (closed)", c->conn);
+    return;
+  }
+  if (strcmp(v, "unordered") == 0) {
+    do_unordered(r, c);
     return;
   }
   if (strcmp(v, "drain-until-close") == 0) {
