@@ -130,6 +130,26 @@ contains(JsonNode *have, JsonNode *want, GString *path, char **why)
     g_list_free(keys);
     return ok;
   }
+  if (JSON_NODE_HOLDS_ARRAY(want)) {
+    /* Arrays: same length, element i of `have` contains element i of `want`. */
+    JsonArray *wa = json_node_get_array(want);
+    JsonArray *ha = JSON_NODE_HOLDS_ARRAY(have) ? json_node_get_array(have) : NULL;
+    if (!ha || json_array_get_length(ha) != json_array_get_length(wa)) {
+      g_autofree char *h = json_to_string(have, FALSE);
+      *why = g_strdup_printf("%s: have %s, want an array of %u", path->str, h,
+                             json_array_get_length(wa));
+      return FALSE;
+    }
+    for (guint i = 0; i < json_array_get_length(wa); i++) {
+      gsize len = path->len;
+      g_string_append_printf(path, "[%u]", i);
+      gboolean ok = contains(json_array_get_element(ha, i), json_array_get_element(wa, i), path, why);
+      g_string_truncate(path, len);
+      if (!ok)
+        return FALSE;
+    }
+    return TRUE;
+  }
   if (!json_node_equal(have, want)) {
     g_autofree char *h = json_to_string(have, FALSE);
     g_autofree char *w = json_to_string(want, FALSE);

@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@ struct _TestServer {
   char *log_path;       /* owned */
   char *ports_dir;      /* owned, may be NULL */
   char *ports_file;     /* owned, may be NULL until found */
+  char *ports_json;     /* owned: its contents at startup (the file goes away at shutdown) */
   int port;
   gboolean done;        /* wait_async completed */
   int status;           /* valid when done */
@@ -40,8 +42,8 @@ on_wait_done(GObject *src, GAsyncResult *res, gpointer data)
   srv->done = TRUE;
 }
 
-int
-test_server_parse_ports_file(const char *contents)
+static int
+port_of_key(const char *contents, const char *const *keys, guint nkeys)
 {
   g_autoptr(JsonParser) parser = json_parser_new();
   if (!contents || !json_parser_load_from_data(parser, contents, -1, NULL))
@@ -50,8 +52,7 @@ test_server_parse_ports_file(const char *contents)
   if (!root || !JSON_NODE_HOLDS_OBJECT(root))
     return 0;
   JsonObject *o = json_node_get_object(root);
-  const char *keys[] = {"nats", "client"};
-  for (guint k = 0; k < G_N_ELEMENTS(keys); k++) {
+  for (guint k = 0; k < nkeys; k++) {
     JsonNode *n = json_object_get_member(o, keys[k]);
     if (!n || !JSON_NODE_HOLDS_ARRAY(n))
       continue;
@@ -67,6 +68,20 @@ test_server_parse_ports_file(const char *contents)
       return (int)p;
   }
   return 0;
+}
+
+int
+test_server_port_of(TestServer *srv, const char *key)
+{
+  const char *keys[] = {key};
+  return srv->ports_json ? port_of_key(srv->ports_json, keys, 1) : 0;
+}
+
+int
+test_server_parse_ports_file(const char *contents)
+{
+  const char *keys[] = {"nats", "client"};
+  return port_of_key(contents, keys, G_N_ELEMENTS(keys));
 }
 
 int
@@ -110,9 +125,24 @@ find_ports_file(const char *dir, GPid pid)
   return NULL;
 }
 
+/* Runs in the forked child before exec: only async-signal-safe calls. */
+static void
+child_limit_nofile(gpointer data)
+{
+  struct rlimit rl = {.rlim_cur = (rlim_t)GPOINTER_TO_INT(data), .rlim_max = (rlim_t)GPOINTER_TO_INT(data)};
+  setrlimit(RLIMIT_NOFILE, &rl);
+}
+
 TestServer *
 test_server_start(const char *exe, const char *const *args, const char *tmpdir,
                   const char *ports_file_dir, int timeout_ms, GError **error)
+{
+  return test_server_start_limited(exe, args, tmpdir, ports_file_dir, timeout_ms, 0, error);
+}
+
+TestServer *
+test_server_start_limited(const char *exe, const char *const *args, const char *tmpdir,
+                          const char *ports_file_dir, int timeout_ms, int nofile, GError **error)
 {
   static int seq;
   g_autoptr(GPtrArray) argv = g_ptr_array_new();
@@ -130,6 +160,8 @@ test_server_start(const char *exe, const char *const *args, const char *tmpdir,
   g_autoptr(GSubprocessLauncher) l =
       g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_INHERIT | G_SUBPROCESS_FLAGS_STDERR_MERGE);
   g_subprocess_launcher_set_stdout_file_path(l, srv->log_path);
+  if (nofile > 0)
+    g_subprocess_launcher_set_child_setup(l, child_limit_nofile, GINT_TO_POINTER(nofile), NULL);
   srv->proc = g_subprocess_launcher_spawnv(l, (const char *const *)argv->pdata, error);
   if (!srv->proc) {
     test_server_free(srv);
@@ -148,8 +180,10 @@ test_server_start(const char *exe, const char *const *args, const char *tmpdir,
     if (srv->ports_file) {
       g_autofree char *txt = NULL;
       if (g_file_get_contents(srv->ports_file, &txt, NULL, NULL) &&
-          (srv->port = test_server_parse_ports_file(txt)) > 0)
+          (srv->port = test_server_parse_ports_file(txt)) > 0) {
+        srv->ports_json = g_steal_pointer(&txt);
         return srv;
+      }
     }
     if (srv->done)
       break;
@@ -249,5 +283,6 @@ test_server_free(TestServer *srv)
   g_free(srv->log_path);
   g_free(srv->ports_dir);
   g_free(srv->ports_file);
+  g_free(srv->ports_json);
   g_free(srv);
 }

@@ -24,6 +24,10 @@ typedef struct _TestServer TestServer;
  * the error message includes the server log. */
 TestServer *test_server_start(const char *exe, const char *const *args, const char *tmpdir,
                               const char *ports_file_dir, int timeout_ms, GError **error);
+/* Same, with RLIMIT_NOFILE (soft and hard) set to `nofile` in the child when > 0. */
+TestServer *test_server_start_limited(const char *exe, const char *const *args, const char *tmpdir,
+                                      const char *ports_file_dir, int timeout_ms, int nofile,
+                                      GError **error);
 int test_server_port(TestServer *srv);            /* client port from the ports file, or 0 */
 GPid test_server_pid(TestServer *srv);            /* 0 once the process has been reaped */
 const char *test_server_ports_file(TestServer *srv); /* path of the ports file (borrowed) */
@@ -40,6 +44,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(TestServer, test_server_free)
 
 /* Reads `{"nats":["nats://host:PORT"],...}` (key "client" also accepted). 0 if not parsable. */
 int test_server_parse_ports_file(const char *contents);
+/* Port of another listener from the ports file: key "monitoring", "profile", ... 0 if absent. */
+int test_server_port_of(TestServer *srv, const char *key);
 /* A TCP port on 127.0.0.1 that was free a moment ago (bind port 0, read it, close). */
 int test_server_free_port(void);
 
@@ -74,6 +80,12 @@ gsize test_wire_buffered(TestWire *w);
 void test_wire_free(TestWire *w);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(TestWire, test_wire_free)
 
+/* ---- test_http --------------------------------------------------------------------- */
+
+/* GET http://127.0.0.1:port/path (HTTP/1.0). *headers and *body are (transfer full). */
+gboolean test_http_get(int port, const char *path, int timeout_ms, int *status, char **headers,
+                       char **body, GError **error);
+
 /* ---- test_json --------------------------------------------------------------------- */
 
 /* Canonical text of `json`: object keys sorted recursively; the value of any key listed in
@@ -85,7 +97,7 @@ char *test_json_shape(const char *json, const char *const *masked, GError **erro
 gboolean test_json_same_shape(const char *a, const char *b, const char *const *masked,
                               char **diff);
 /* TRUE if every key of object `subset` exists in object `json` with an equal value
- * (recursively for objects; arrays and scalars must be equal). */
+ * (recursively for objects; arrays need the same length and contain element-wise). */
 gboolean test_json_contains(const char *json, const char *subset, char **why);
 
 G_END_DECLS

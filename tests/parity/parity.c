@@ -28,7 +28,10 @@
 /* Values that legitimately differ between two servers (or two runs) in INFO. */
 static const char *const default_masked[] = {
     "server_id", "server_name", "version", "go", "host", "port", "nonce", "client_id",
-    "git_commit", "connect_urls", "ws_connect_urls", "xkey", "ip", NULL};
+    "git_commit", "connect_urls", "ws_connect_urls", "xkey", "ip",
+    /* monitoring JSON (/varz, /connz, ...) */
+    "now", "start", "uptime", "mem", "cpu", "cores", "gomaxprocs", "config_load_time",
+    "http_req_stats", "rtt", "idle", "last_activity", "cid", NULL};
 
 /* ---- scenario model ---------------------------------------------------------------- */
 
@@ -53,6 +56,7 @@ typedef struct {
   GPtrArray *requires; /* owned (char*) */
   gboolean newer;    /* newer-than-reference: cnatsd only */
   int timeout_ms;
+  int nofile;        /* limit-nofile: RLIMIT_NOFILE for the server, 0 = inherit */
   char *parse_error; /* owned: set if the file could not be parsed */
 } Scenario;
 
@@ -95,7 +99,7 @@ verb_takes_conn(const char *v)
 {
   static const char *const verbs[] = {"connect", "connect-fail", "send", "send-raw", "expect",
                                       "expect-nothing", "expect-close", "close",
-                                      "drain-until-close", NULL};
+                                      "drain-until-close", "unordered", NULL};
   return g_strv_contains(verbs, v);
 }
 
@@ -105,7 +109,7 @@ verb_known(const char *v)
   static const char *const verbs[] = {
       "start", "stop", "restart", "sleep", "signal", "expect-server-exit", "expect-file",
       "expect-no-file", "expect-log", "expect-no-log", "run", "expect-output", "expect-spread",
-      "file", "repeat", "end", "timeout", "move", "expect-server-running", NULL};
+      "file", "repeat", "end", "timeout", "move", "expect-server-running", "http", NULL};
   return verb_takes_conn(v) || g_strv_contains(verbs, v);
 }
 
@@ -164,6 +168,10 @@ parse_block(Scenario *s, char **lines, guint n, guint *i, GPtrArray *out, gboole
       g_ptr_array_add(s->masked, NULL);
       continue;
     }
+    if (!in_repeat && strcmp(verb, "limit-nofile") == 0) {
+      s->nofile = atoi(rest);
+      continue;
+    }
     if (!in_repeat && strcmp(verb, "timeout") == 0) {
       s->timeout_ms = atoi(rest);
       continue;
@@ -220,6 +228,27 @@ parse_block(Scenario *s, char **lines, guint n, guint *i, GPtrArray *out, gboole
       c->body = g_string_free(body, FALSE);
       if (!closed) {
         s->parse_error = g_strdup_printf("%s:%d: heredoc %s not closed", s->path, lineno, tag);
+        return FALSE;
+      }
+    } else if (strcmp(verb, "unordered") == 0) {
+      /* unordered <conn> / lines... / end: raw expected lines, any order */
+      GString *body = g_string_new(NULL);
+      gboolean closed = FALSE;
+      for ((*i)++; *i < n; (*i)++) {
+        g_strchomp(lines[*i]);
+        const char *t = lines[*i];
+        while (*t == ' ' || *t == '\t')
+          t++;
+        if (strcmp(t, "end") == 0) {
+          closed = TRUE;
+          break;
+        }
+        g_string_append(body, t);
+        g_string_append_c(body, '\n');
+      }
+      c->body = g_string_free(body, FALSE);
+      if (!closed) {
+        s->parse_error = g_strdup_printf("%s:%d: unordered without end", s->path, lineno);
         return FALSE;
       }
     } else if (strcmp(verb, "repeat") == 0) {
@@ -536,8 +565,9 @@ run_start(Run *r)
     g_ptr_array_add(argv, g_strdup(*u));
   g_ptr_array_add(argv, NULL);
   g_autoptr(GError) err = NULL;
-  r->srv = test_server_start(r->exe, (const char *const *)argv->pdata, r->tmpdir,
-                             has_pfd ? NULL : r->tmpdir, START_TIMEOUT_MS, &err);
+  r->srv = test_server_start_limited(r->exe, (const char *const *)argv->pdata, r->tmpdir,
+                                     has_pfd ? NULL : r->tmpdir, START_TIMEOUT_MS, r->sc->nofile,
+                                     &err);
   if (!r->srv) {
     run_fail(r, "server did not start: %s", err->message);
     return FALSE;
@@ -553,6 +583,7 @@ run_close_conns(Run *r)
 }
 
 static void run_cmds(Run *r, GPtrArray *cmds);
+static void run_cmd(Run *r, const Cmd *c);
 
 static gboolean
 parse_regex_arg(const char *arg, char **pattern)
@@ -642,27 +673,31 @@ do_expect(Run *r, const Cmd *c)
     record(r, "%s< %s", c->conn, masked);
     return;
   }
-  if (strcmp(arg, "info") == 0 || g_str_has_prefix(arg, "info ")) {
-    if (!g_str_has_prefix(got, "INFO ")) {
+  gboolean is_info = strcmp(arg, "info") == 0 || g_str_has_prefix(arg, "info ");
+  gboolean is_json = strcmp(arg, "json") == 0 || g_str_has_prefix(arg, "json ");
+  if (is_info || is_json) {
+    /* `info`: an INFO line; `json`: a payload line that is a JSON document. */
+    if (is_info && !g_str_has_prefix(got, "INFO ")) {
       run_fail(r, "expected INFO, got '%.300s'", got);
       return;
     }
+    const char *doc = is_info ? got + 5 : got;
     g_autoptr(GError) err = NULL;
     g_autofree char *shape =
-        test_json_shape(got + 5, (const char *const *)r->sc->masked->pdata, &err);
+        test_json_shape(doc, (const char *const *)r->sc->masked->pdata, &err);
     if (!shape) {
-      run_fail(r, "INFO is not JSON (%s): '%.300s'", err->message, got);
+      run_fail(r, "not JSON (%s): '%.300s'", err->message, got);
       return;
     }
     if (arg[4]) {
       g_autoptr(GString) want = run_text(r, arg + 5);
       g_autofree char *why = NULL;
-      if (!test_json_contains(got + 5, want->str, &why)) {
-        run_fail(r, "INFO mismatch (%s): '%.500s'", why, got);
+      if (!test_json_contains(doc, want->str, &why)) {
+        run_fail(r, "JSON mismatch (%s): '%.1000s'", why, got);
         return;
       }
     }
-    record(r, "%s< INFO %s", c->conn, shape);
+    record(r, "%s< %s%s", c->conn, is_info ? "INFO " : "", shape);
     return;
   }
   g_autoptr(GString) want = run_text(r, arg);
@@ -673,6 +708,64 @@ do_expect(Run *r, const Cmd *c)
     return;
   }
   record(r, "%s< %s", c->conn, arg);
+}
+
+static gint
+cmp_cstr(gconstpointer a, gconstpointer b)
+{
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* unordered: the next N lines are exactly the block's lines in some order (as a multiset).
+ * A block line "*N text" stands for N lines, {i} = 1..N. */
+static void
+do_unordered(Run *r, const Cmd *c)
+{
+  Conn *cn = need_conn(r, c);
+  if (!cn)
+    return;
+  g_autoptr(GPtrArray) want = g_ptr_array_new_with_free_func(g_free);
+  g_auto(GStrv) lines = g_strsplit(c->body, "\n", -1);
+  int saved = r->iter;
+  for (char **l = lines; *l && !r->error; l++) {
+    if (!**l)
+      continue;
+    int times = 0;
+    const char *text = *l;
+    if (text[0] == '*' && g_ascii_isdigit(text[1])) {
+      times = atoi(text + 1);
+      text = strchr(text, ' ') ? strchr(text, ' ') + 1 : "";
+    }
+    for (int k = 1; k <= (times ? times : 1); k++) {
+      if (times)
+        r->iter = k;
+      GString *t = run_text(r, text);
+      g_ptr_array_add(want, g_string_free(t, FALSE));
+    }
+  }
+  r->iter = saved;
+  if (r->error)
+    return;
+  g_autoptr(GPtrArray) got = g_ptr_array_new_with_free_func(g_free);
+  for (guint k = 0; k < want->len; k++) {
+    char *line = NULL;
+    TestWireStatus st = test_wire_read_line(cn->w, r->timeout_ms, &line, NULL, NULL);
+    if (st != TEST_WIRE_OK) {
+      run_fail(r, "line %u of %u: %s", k + 1, want->len, test_wire_status_str(st));
+      return;
+    }
+    g_ptr_array_add(got, line);
+  }
+  g_ptr_array_sort(want, cmp_cstr);
+  g_ptr_array_sort(got, cmp_cstr);
+  for (guint k = 0; k < want->len; k++)
+    if (strcmp(want->pdata[k], got->pdata[k]) != 0) {
+      run_fail(r, "lines differ as a set: first difference (sorted) want '%.200s' got '%.200s'",
+               (char *)want->pdata[k], (char *)got->pdata[k]);
+      return;
+    }
+  for (guint k = 0; k < want->len; k++)
+    record(r, "%s< (any order) %s", c->conn, (char *)want->pdata[k]);
 }
 
 /* Reads MSG lines (+ payloads) from several connections until `total` arrived; each must
@@ -742,6 +835,68 @@ do_spread(Run *r, const Cmd *c)
   record(r, "spread %d over %u connections, each >= %d", total, nconn, min);
 }
 
+/* http [key:]PATH STATUS [{json subset} | /regex/]  -- GET from the listener named `key` in
+ * the ports file (default "monitoring"). A JSON body goes into the transcript by shape. */
+static void
+do_http(Run *r, const Cmd *c)
+{
+  g_auto(GStrv) w = g_strsplit(c->arg, " ", 3);
+  if (g_strv_length(w) < 2) {
+    run_fail(r, "usage: http [key:]PATH STATUS [check]");
+    return;
+  }
+  if (!r->srv) {
+    run_fail(r, "no server");
+    return;
+  }
+  const char *key = "monitoring";
+  g_autofree char *keybuf = NULL;
+  const char *path = w[0];
+  const char *colon = strchr(w[0], ':');
+  if (colon && w[0][0] != '/') {
+    keybuf = g_strndup(w[0], (gsize)(colon - w[0]));
+    key = keybuf;
+    path = colon + 1;
+  }
+  int port = test_server_port_of(r->srv, key);
+  if (!port) {
+    run_fail(r, "no '%s' listener in the ports file", key);
+    return;
+  }
+  int want = atoi(w[1]), status = 0;
+  g_autofree char *body = NULL;
+  g_autoptr(GError) err = NULL;
+  if (!test_http_get(port, path, r->timeout_ms, &status, NULL, &body, &err)) {
+    run_fail(r, "%s", err->message);
+    return;
+  }
+  if (status != want) {
+    run_fail(r, "HTTP status %d, want %d; body: %.300s", status, want, body);
+    return;
+  }
+  const char *check = w[2];
+  g_autofree char *pattern = NULL;
+  if (check && parse_regex_arg(check, &pattern)) {
+    g_autoptr(GString) pat = run_pattern(r, pattern);
+    if (!regex_match(r, pat->str, body, NULL)) {
+      run_fail(r, "body does not match: %.2000s", body);
+      return;
+    }
+    record(r, "http %s %d ~ %s", path, status, check);
+    return;
+  }
+  if (check) {
+    g_autoptr(GString) want_json = run_text(r, check);
+    g_autofree char *why = NULL;
+    if (!test_json_contains(body, want_json->str, &why)) {
+      run_fail(r, "%s; body: %.2000s", why, body);
+      return;
+    }
+  }
+  g_autofree char *shape = test_json_shape(body, (const char *const *)r->sc->masked->pdata, NULL);
+  record(r, "http %s %d %s", path, status, shape ? shape : "(not JSON)");
+}
+
 static int
 signal_by_name(const char *n)
 {
@@ -799,7 +954,7 @@ do_run(Run *r, const Cmd *c)
 }
 
 static void
-run_cmd(Run *r, const Cmd *c)
+run_cmd_inner(Run *r, const Cmd *c)
 {
   r->cur = c;
   const char *v = c->verb;
@@ -936,6 +1091,10 @@ run_cmd(Run *r, const Cmd *c)
     record(r, "%s< (closed)", c->conn);
     return;
   }
+  if (strcmp(v, "unordered") == 0) {
+    do_unordered(r, c);
+    return;
+  }
   if (strcmp(v, "drain-until-close") == 0) {
     /* Slow-consumer tests: whatever the kernel still buffered is read and dropped. */
     Conn *cn = need_conn(r, c);
@@ -994,6 +1153,10 @@ run_cmd(Run *r, const Cmd *c)
       return;
     }
     record(r, "server exited %d", st);
+    return;
+  }
+  if (strcmp(v, "http") == 0) {
+    do_http(r, c);
     return;
   }
   if (strcmp(v, "expect-server-running") == 0) {
@@ -1109,6 +1272,21 @@ run_cmd(Run *r, const Cmd *c)
     return;
   }
   run_fail(r, "unhandled command");
+}
+
+/* Connection names may use {i} inside repeat blocks (c{i}). */
+static void
+run_cmd(Run *r, const Cmd *c)
+{
+  if (c->conn && strchr(c->conn, '{')) {
+    g_autoptr(GString) name = run_pattern(r, c->conn);
+    Cmd tmp = *c;
+    tmp.conn = name->str;
+    run_cmd_inner(r, &tmp);
+  } else {
+    run_cmd_inner(r, c);
+  }
+  r->cur = NULL;
 }
 
 static void
