@@ -130,8 +130,8 @@ void client_close(Client *c, ClosedState reason) {
   log_debug(CLIENT_LOG_FMT "Client connection closed: %s", CLIENT_LOG_ARGS(c), errors_closed_state_string(reason));
   loop_timer_stop(s->loop, &c->ping_timer);
   loop_timer_stop(s->loop, &c->auth_timer);
+  server_client_closed(s, c);  /* before the subs go: monitoring records them */
   client_remove_all_subs(c);
-  server_client_closed(s, c);
   if (close_reason_flushes(reason) && c->out.pending > 0 && c->watch.fd >= 0) {
     /* Flush what is queued (e.g. the -ERR that explains the close), bounded
      * by the write deadline, then close. */
@@ -448,6 +448,8 @@ static NatsError on_connect(void *ctx, const char *json, size_t len) {
 
   c->connect_received = true;
   c->last_activity = loop_now(s->loop);
+  /* Go's first RTT estimate: accept to CONNECT. */
+  c->rtt_us = MAX(g_get_real_time() - c->start_time_real, 1);
   c->headers = !s->opts->no_header_support && co->headers;
   c->parser.headers = c->headers;
   loop_timer_stop(s->loop, &c->ping_timer);
@@ -586,6 +588,7 @@ static NatsError on_pong(void *ctx) {
   RETURN_IF_CLOSED(c);
   log_trace(CLIENT_LOG_FMT "<<- [PONG]", CLIENT_LOG_ARGS(c));
   c->pings_out = 0;
+  if (c->rtt_start) c->rtt_us = MAX(loop_now(c->srv->loop) - c->rtt_start, 1);
   return NATS_OK;
 }
 
@@ -678,6 +681,7 @@ static void client_ping_timer_fired(void *data) {
       return;
     }
     c->pings_out++;
+    c->rtt_start = now;
     log_trace(CLIENT_LOG_FMT "->> [PING]", CLIENT_LOG_ARGS(c));
     client_queue_outbound(c, "PING\r\n", 6);
   }
