@@ -335,6 +335,9 @@ static bool client_deliver(Client *pub, Subscription *sub, const char *subject, 
   dst->srv->out_bytes += (uint64_t)total_len;
   dst->acc->out_msgs++;
   dst->acc->out_bytes += (uint64_t)total_len;
+  /* Go counts a delivery as activity of the receiver, stamped with the
+   * publisher's read time (monitoring's last_activity, ping delay). */
+  dst->last_activity = pub->last_activity;
 
   sub->delivered++;
   if (sub->max > 0 && sub->delivered >= sub->max) {
