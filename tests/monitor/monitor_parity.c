@@ -702,7 +702,8 @@ static void test_connz_sort_closed(void) {
   check_sort("stop&state=closed", true);
   check_sort("reason&state=closed", true);
   BOTH("/connz?state=closed&sort=stop");
-  g_autofree char *cn = conn_names(c);
+  g_autofree char *gn = conn_names(g), *cn = conn_names(c);
+  g_assert_cmpstr(gn, ==, "epsilon,delta");
   g_assert_cmpstr(cn, ==, "epsilon,delta");
 }
 
