@@ -130,8 +130,8 @@ void client_close(Client *c, ClosedState reason) {
   log_debug(CLIENT_LOG_FMT "Client connection closed: %s", CLIENT_LOG_ARGS(c), errors_closed_state_string(reason));
   loop_timer_stop(s->loop, &c->ping_timer);
   loop_timer_stop(s->loop, &c->auth_timer);
+  server_client_closed(s, c);  /* before the subs go: monitoring records them */
   client_remove_all_subs(c);
-  server_client_closed(s, c);
   if (close_reason_flushes(reason) && c->out.pending > 0 && c->watch.fd >= 0) {
     /* Flush what is queued (e.g. the -ERR that explains the close), bounded
      * by the write deadline, then close. */
@@ -336,6 +336,9 @@ static bool client_deliver(Client *pub, Subscription *sub, const char *subject, 
   dst->srv->out_bytes += (uint64_t)total_len;
   dst->acc->out_msgs++;
   dst->acc->out_bytes += (uint64_t)total_len;
+  /* Go counts a delivery as activity of the receiver, stamped with the
+   * publisher's read time (monitoring's last_activity, ping delay). */
+  dst->last_activity = pub->last_activity;
 
   sub->delivered++;
   if (sub->max > 0 && sub->delivered >= sub->max) {
@@ -449,6 +452,8 @@ static NatsError on_connect(void *ctx, const char *json, size_t len) {
 
   c->connect_received = true;
   c->last_activity = loop_now(s->loop);
+  /* Go's first RTT estimate: accept to CONNECT. */
+  c->rtt_us = MAX(g_get_real_time() - c->start_time_real, 1);
   c->headers = !s->opts->no_header_support && co->headers;
   c->parser.headers = c->headers;
   loop_timer_stop(s->loop, &c->ping_timer);
@@ -591,6 +596,7 @@ static NatsError on_pong(void *ctx) {
   RETURN_IF_CLOSED(c);
   log_trace(CLIENT_LOG_FMT "<<- [PONG]", CLIENT_LOG_ARGS(c));
   c->pings_out = 0;
+  if (c->rtt_start) c->rtt_us = MAX(loop_now(c->srv->loop) - c->rtt_start, 1);
   return NATS_OK;
 }
 

@@ -70,6 +70,8 @@ struct Client {
   int64_t rtt_start;          /* µs monotonic: when we last sent PING; 0 = never */
 
   int64_t start_time_real;    /* µs since epoch, for monitoring */
+  int64_t rtt_us;             /* last round trip (Go's c.rtt); 0 = not measured */
+  int64_t rtt_start;          /* µs monotonic: when our last PING went out */
   uint64_t in_msgs, in_bytes, out_msgs, out_bytes;
   ClosedState close_reason;   /* 0 until closed */
 };

@@ -5,6 +5,7 @@
 typedef struct Account Account;
 typedef struct Client Client;
 typedef struct Loop Loop;
+typedef struct Monitor Monitor;
 typedef struct Options Options;
 typedef struct Parser Parser;
 typedef struct Server Server;

@@ -46,6 +46,8 @@ void opts_free(Options *o) {
   g_free(o->ports_file_dir);
   g_free(o->config_file);
   g_free(o->log_file);
+  g_free(o->http_host);
+  g_free(o->http_base_path);
   g_free(o);
 }
 
@@ -154,9 +156,9 @@ static const FlagSpec flag_table[] = {
     {"h|help", FLAG_SPECIAL, 0, SP_HELP, true},
     {"v|version", FLAG_SPECIAL, 0, SP_VERSION, true},
     {"help_tls", FLAG_SPECIAL, 0, SP_HELP_TLS, false},
+    {"m|http_port", FLAG_INT, OFF(http_port), 0, true},
     /* Flags of later work (configuration/auth/TLS/cluster/JetStream issues):
      * refused with a clear message instead of silently ignored. */
-    {"m|http_port", FLAG_INT, OFF(http_port), 0, false},
     {"ms|https_port", FLAG_STRING, 0, 0, false},
     {"s|syslog", FLAG_BOOL, 0, 0, false},
     {"r|remote_syslog", FLAG_STRING, 0, 0, false},
@@ -198,6 +200,7 @@ static const char usage_text[] =
     "    -sl,--signal <signal>[=<pid>]    Send signal to cnatsd process (ldm, stop, quit, term, reopen, reload)\n"
     "                                     pid> can be either a PID (e.g. 1) or the path to a PID file (e.g. /var/run/cnatsd.pid)\n"
     "        --client_advertise <string>  Client URL to advertise to other servers\n"
+    "    -m, --http_port <port>           Use port for http monitoring\n"
     "        --ports_file_dir <dir>       Creates a ports file in the specified directory (<executable_name>_<pid>.ports).\n"
     "\n"
     "Logging Options:\n"
@@ -214,7 +217,7 @@ static const char usage_text[] =
     "    -v, --version                    Show version\n"
     "\n"
     "Not yet supported (accepted by nats-server; refused here with an error):\n"
-    "    -m, -ms, -s, -r, --log_size_limit, --max_traced_msg_len, -js, -sd,\n"
+    "    -ms, -s, -r, --log_size_limit, --max_traced_msg_len, -js, -sd,\n"
     "    --user, --pass, --auth, --tls*, --routes, --cluster*, --no_advertise,\n"
     "    --connect_retries, --profile, --help_tls\n"
     "\n";
@@ -363,6 +366,7 @@ typedef enum OptKind {
   OPT_DURATION,          /* Go duration string; a bare integer means seconds, with a warning */
   OPT_DURATION_STRING,   /* Go duration string only */
   OPT_LISTEN,            /* "host:port" or port */
+  OPT_HTTP_LISTEN,       /* the same, for the monitoring listener */
   OPT_UNSUPPORTED,       /* a nats-server key whose feature cnatsd does not have yet */
 } OptKind;
 
@@ -401,8 +405,11 @@ static const OptSpec opt_table[] = {
     {"lame_duck_duration", OPT_DURATION_STRING, OFF(lame_duck_duration_us), true, 30 * G_USEC_PER_SEC},
     {"lame_duck_grace_period", OPT_DURATION_STRING, OFF(lame_duck_grace_period_us), true, 0},
     {"no_header_support", OPT_BOOL, OFF(no_header_support), false, 0},
+    {"http", OPT_HTTP_LISTEN, 0, false, 0},
+    {"http_port|monitor_port", OPT_PORT, OFF(http_port), false, 0},
+    {"http_base_path", OPT_STRING, OFF(http_base_path), false, 0},
     /* Keys of features still to come: refused with a clear error, never ignored. */
-    {"mappings|maps|accounts|authorization|http|https|http_port|monitor_port|https_port|http_base_path|cluster|"
+    {"mappings|maps|accounts|authorization|https|https_port|cluster|"
      "gateway|leaf|leafnodes|store_dir|storedir|jetstream|logfile_size_limit|log_size_limit|syslog|remote_syslog|"
      "prof_port|max_traced_msg_len|max_sub_tokens|max_subscription_tokens|tls|ocsp|allow_non_tls|operator|operators|"
      "roots|root|root_operators|root_operator|resolver|account_resolver|accounts_resolver|resolver_tls|"
@@ -458,9 +465,9 @@ static bool want_kind(GPtrArray *errors, const ConfValue *v, ConfKind kind, cons
   return false;
 }
 
-static void apply_listen(Options *o, const ConfValue *v, GPtrArray *errors) {
+static void apply_listen(char **host, int *port_out, const ConfValue *v, GPtrArray *errors) {
   if (conf_value_kind(v) == CONF_INTEGER) {
-    o->port = (int)conf_value_int(v);
+    *port_out = (int)conf_value_int(v);
     return;
   }
   if (!want_kind(errors, v, CONF_STRING, "string")) return;
@@ -471,16 +478,16 @@ static void apply_listen(Options *o, const ConfValue *v, GPtrArray *errors) {
     report_at(errors, v, "could not parse port %s", s);
     return;
   }
-  g_free(o->host);
-  o->host = g_strndup(s, (gsize)(colon - s));
-  if (o->host[0] == '[') {  /* [::1]:4222 */
-    size_t n = strlen(o->host);
-    if (n >= 2 && o->host[n - 1] == ']') {
-      memmove(o->host, o->host + 1, n - 2);
-      o->host[n - 2] = '\0';
+  g_free(*host);
+  *host = g_strndup(s, (gsize)(colon - s));
+  if ((*host)[0] == '[') {  /* [::1]:4222 */
+    size_t n = strlen(*host);
+    if (n >= 2 && (*host)[n - 1] == ']') {
+      memmove(*host, *host + 1, n - 2);
+      (*host)[n - 2] = '\0';
     }
   }
-  o->port = (int)port;
+  *port_out = (int)port;
 }
 
 static void apply_key(Options *o, const char *key, const ConfValue *v, GPtrArray *errors, GPtrArray *warnings) {
@@ -530,7 +537,10 @@ static void apply_key(Options *o, const char *key, const ConfValue *v, GPtrArray
       break;
     }
     case OPT_LISTEN:
-      apply_listen(o, v, errors);
+      apply_listen(&o->host, &o->port, v, errors);
+      break;
+    case OPT_HTTP_LISTEN:
+      apply_listen(&o->http_host, &o->http_port, v, errors);
       break;
     case OPT_UNSUPPORTED:
       report_at(errors, v, "field \"%s\" is not supported by cnatsd yet", key);

@@ -20,6 +20,8 @@ struct Options {
   bool debug, trace, trace_verbose, logtime, logtime_utc;
   bool check_config;          /* -t */
   int http_port;              /* -m: 0 = off, -1 = random */
+  char *http_host;            /* owned; NULL = same as host */
+  char *http_base_path;       /* owned; NULL = "/" */
   int64_t max_connections;
   int64_t max_subscriptions;  /* 0 = unlimited */
   int64_t max_payload;

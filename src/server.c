@@ -31,6 +31,7 @@
 #include "const.h"
 #include "errors.h"
 #include "log.h"
+#include "monitor.h"
 #include "opts.h"
 
 #define SERVER_READ_BUF_SIZE MAX_BUF_SIZE
@@ -182,6 +183,7 @@ void server_schedule_flush(Server *s, Client *c) {
 }
 
 void server_client_closed(Server *s, Client *c) {
+  monitor_record_closed(s->monitor, c);
   g_hash_table_remove(s->clients, &c->cid);
   if (c->acc && c->acc->num_clients) c->acc->num_clients--;
 }
@@ -216,9 +218,9 @@ static void server_post_dispatch(void *data) {
 
 /* ---- files --------------------------------------------------------------- */
 
-static char *server_client_urls_json(Server *s) {
+/* JSON array of "scheme://host:port" URLs for a listener (ports file). */
+static char *server_urls_json(const char *scheme, const char *host, int port) {
   GString *out = g_string_new("[");
-  const char *host = s->opts->host;
   bool any = strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0 || strcmp(host, "[::]") == 0 || !*host;
   bool first = true;
   if (any) {
@@ -232,17 +234,17 @@ static char *server_client_urls_json(Server *s) {
                                                             : (const void *)&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr;
         inet_ntop(i->ifa_addr->sa_family, src, a, sizeof a);
         if (i->ifa_addr->sa_family == AF_INET6)
-          g_string_append_printf(out, "%s\"nats://[%s]:%d\"", first ? "" : ",", a, s->port);
+          g_string_append_printf(out, "%s\"%s://[%s]:%d\"", first ? "" : ",", scheme, a, port);
         else
-          g_string_append_printf(out, "%s\"nats://%s:%d\"", first ? "" : ",", a, s->port);
+          g_string_append_printf(out, "%s\"%s://%s:%d\"", first ? "" : ",", scheme, a, port);
         first = false;
       }
       freeifaddrs(ifs);
     }
   } else if (strchr(host, ':')) {
-    g_string_append_printf(out, "\"nats://[%s]:%d\"", host, s->port);
+    g_string_append_printf(out, "\"%s://[%s]:%d\"", scheme, host, port);
   } else {
-    g_string_append_printf(out, "\"nats://%s:%d\"", host, s->port);
+    g_string_append_printf(out, "\"%s://%s:%d\"", scheme, host, port);
   }
   g_string_append_c(out, ']');
   return g_string_free(out, FALSE);
@@ -258,8 +260,12 @@ static bool server_write_files(Server *s, GError **error) {
     g_autofree char *base = g_path_get_basename(exe ? exe : "cnatsd");
     g_autofree char *name = g_strdup_printf("%s_%ld.ports", base, (long)getpid());
     s->ports_file = g_build_filename(s->opts->ports_file_dir, name, NULL);
-    g_autofree char *urls = server_client_urls_json(s);
-    g_autofree char *json = g_strdup_printf("{\"nats\":%s}", urls);
+    g_autofree char *urls = server_urls_json("nats", s->opts->host, s->port);
+    g_autofree char *mon = monitor_port(s->monitor)
+                               ? server_urls_json("http", monitor_host(s->monitor), monitor_port(s->monitor))
+                               : NULL;
+    g_autofree char *json = mon ? g_strdup_printf("{\"nats\":%s,\"monitoring\":%s}", urls, mon)
+                                : g_strdup_printf("{\"nats\":%s}", urls);
     if (!g_file_set_contents(s->ports_file, json, -1, error)) return false;
   }
   return true;
@@ -438,6 +444,7 @@ Server *server_new(Options *opts, GError **error) {
   s->read_buf = g_malloc(s->read_buf_cap);
   s->loop = loop_new(s->ctx);
   loop_set_post_dispatch(s->loop, server_post_dispatch, s);
+  s->monitor = monitor_new(s);
   return s;
 }
 
@@ -453,6 +460,12 @@ int server_run(Server *s) {
   log_info("  ID:       %s", s->identity.encoded_public);
   if (s->opts->config_file) log_info("Using configuration file: %s", s->opts->config_file);
   log_debug("Created system account: \"%s\"", DEFAULT_SYSTEM_ACCOUNT);
+  /* nats-server starts monitoring before the client listener. */
+  if (!monitor_start(s->monitor, &error)) {
+    log_fatal("%s", error->message);
+    g_error_free(error);
+    return 1;
+  }
   if (server_listen(s, &error) < 0) {
     log_fatal("%s", error->message);
     g_error_free(error);
@@ -494,6 +507,7 @@ void server_free(Server *s) {
   g_clear_pointer(&s->main_loop, g_main_loop_unref);
   server_post_dispatch(s);
   g_hash_table_destroy(s->clients);
+  monitor_free(s->monitor);
   if (s->ldm_clients) g_ptr_array_free(s->ldm_clients, TRUE);
   account_free(s->global_account);
   account_free(s->system_account);

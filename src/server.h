@@ -34,6 +34,7 @@ struct Server {
   uint64_t next_cid;
   Account *global_account;    /* owned: $G */
   Account *system_account;    /* owned: $SYS */
+  Monitor *monitor;           /* owned: HTTP monitoring and the closed-connections ring */
 
   OutPool out_pool;
   char *read_buf;             /* owned: shared read buffer, one read at a time */
