@@ -16,12 +16,14 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <json-glib/json-glib.h>
+#include <sodium.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "accounts.h"
+#include "auth.h"
 #include "const.h"
 #include "log.h"
 #include "opts.h"
@@ -83,6 +85,7 @@ static void client_arm_first_ping(Client *c) {
 void client_start(Client *c) {
   Server *s = c->srv;
   loop_watch_add(s->loop, &c->watch, c->fd, EPOLLIN | EPOLLRDHUP, client_on_io, c);
+  auth_client_start(c);
   GString *info = g_string_sized_new(512);
   server_info_json(s, c, s->lame_duck, info);
   client_queue_outbound(c, info->str, info->len);
@@ -174,10 +177,13 @@ void client_free(Client *c) {
   g_free(c->opts.lang);
   g_free(c->opts.version);
   g_free(c->opts.user);
+  if (c->opts.pass) sodium_memzero(c->opts.pass, strlen(c->opts.pass));
+  g_free(c->opts.pass);
   g_free(c->opts.jwt);
   g_free(c->opts.nkey);
   g_free(c->opts.sig);
   g_free(c->opts.auth_token);
+  auth_client_free(c);
   g_free(c);
 }
 
@@ -272,6 +278,7 @@ static bool client_deliver(Client *pub, Subscription *sub, const char *subject, 
   Client *dst = sub->client;
   if (sub->closed || !dst || dst->state != CLIENT_OPEN) return false;
   if (dst == pub && !pub->opts.echo) return false;
+  if (dst->auth && !auth_client_deliver_allowed(dst, subject, subject_len)) return false;
   if (sub->max > 0 && sub->delivered >= sub->max) return false;
 
   /* A client that did not ask for headers gets the message without them. */
@@ -335,6 +342,7 @@ static bool client_deliver(Client *pub, Subscription *sub, const char *subject, 
   dst->srv->out_bytes += (uint64_t)total_len;
   dst->acc->out_msgs++;
   dst->acc->out_bytes += (uint64_t)total_len;
+  if (reply_len && dst->auth) auth_client_track_reply(dst, reply, reply_len);
 
   sub->delivered++;
   if (sub->max > 0 && sub->delivered >= sub->max) {
@@ -441,6 +449,9 @@ static NatsError on_connect(void *ctx, const char *json, size_t len) {
   g_free(co->lang), co->lang = json_dup_string(o, "lang");
   g_free(co->version), co->version = json_dup_string(o, "version");
   g_free(co->user), co->user = json_dup_string(o, "user");
+  g_free(co->pass), co->pass = json_dup_string(o, "pass");
+  g_autofree char *account = json_dup_string(o, "account");
+  co->account_requested = (account && *account) || json_get_bool(o, "new_account", false);
   g_free(co->auth_token), co->auth_token = json_dup_string(o, "auth_token");
   g_free(co->jwt), co->jwt = json_dup_string(o, "jwt");
   g_free(co->nkey), co->nkey = json_dup_string(o, "nkey");
@@ -453,6 +464,8 @@ static NatsError on_connect(void *ctx, const char *json, size_t len) {
   loop_timer_stop(s->loop, &c->ping_timer);
   client_arm_first_ping(c);
 
+  NatsError auth_err = (NatsError)auth_client_connect(c);
+  if (auth_err != NATS_OK) return auth_err;
   if (co->protocol < 0 || co->protocol > 1) return NATS_ERR_BAD_CLIENT_PROTOCOL;
   if (co->no_responders && !c->headers) return NATS_ERR_NO_RESPONDERS_REQUIRES_HEADERS;
   if (co->verbose) client_send_ok(c);
@@ -497,6 +510,7 @@ static NatsError on_msg(void *ctx, const ParserPub *pub, const char *payload) {
   c->acc->in_msgs++;
   c->acc->in_bytes += (uint64_t)pub->total_len;
   c->last_activity = loop_now(s->loop);
+  if (c->auth && !auth_client_check_publish(c, pub->subject, pub->subject_len)) return NATS_OK;
   /* nats-server acknowledges before it delivers. */
   if (c->opts.verbose) client_send_ok(c);
   client_process_msg(c, pub, payload);
@@ -512,12 +526,13 @@ static NatsError on_sub(void *ctx, const char *subject, size_t subject_len, cons
     log_trace(CLIENT_LOG_FMT "<<- [SUB %.*s%s%.*s %.*s]", CLIENT_LOG_ARGS(c), (int)subject_len, subject,
               queue_len ? " " : "", (int)queue_len, queue ? queue : "", (int)sid_len, sid);
   c->last_activity = loop_now(s->loop);
+  if (c->auth && !auth_client_check_subscribe(c, subject, subject_len, queue, queue_len, sid, sid_len)) return NATS_OK;
   if (!subject_is_valid(subject, subject_len) || (queue_len && !subject_is_valid_queue(queue, queue_len))) {
     client_send_err(c, errors_text(NATS_ERR_INVALID_SUBJECT));
     return NATS_OK;
   }
-  if (s->opts->max_subscriptions > 0 && g_hash_table_size(c->subs) >= (guint)s->opts->max_subscriptions)
-    return NATS_ERR_MAX_SUBSCRIPTIONS;
+  int64_t max_subs = auth_client_max_subs(c);
+  if (max_subs >= 0 && g_hash_table_size(c->subs) >= (guint64)max_subs) return NATS_ERR_MAX_SUBSCRIPTIONS;
   char sid_key[256];
   if (sid_len < sizeof sid_key) {
     memcpy(sid_key, sid, sid_len);
@@ -591,6 +606,10 @@ static NatsError on_pong(void *ctx) {
 
 static NatsError on_ok(void *ctx) { return NATS_OK; }
 
+static NatsError on_op_before_connect(void *ctx) {
+  return (NatsError)auth_client_op_before_connect(ctx);
+}
+
 static NatsError on_err(void *ctx, const char *msg, size_t len) {
   Client *c = ctx;
   log_error(CLIENT_LOG_FMT "Client Error %.*s", CLIENT_LOG_ARGS(c), (int)len, msg);
@@ -608,6 +627,7 @@ static const ParserCallbacks client_parser_callbacks = {
     .on_pong = on_pong,
     .on_ok = on_ok,
     .on_err = on_err,
+    .on_op_before_connect = on_op_before_connect,
 };
 
 /* ---- read path ----------------------------------------------------------- */
