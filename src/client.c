@@ -91,7 +91,9 @@ void client_start(Client *c) {
   client_queue_outbound(c, info->str, info->len);
   g_string_free(info, TRUE);
   log_debug(CLIENT_LOG_FMT "Client connection created", CLIENT_LOG_ARGS(c));
-  client_arm_first_ping(c);
+  /* Before CONNECT nats-server waits a full ping interval; the quick first
+   * PING is armed by CONNECT. */
+  loop_timer_start(s->loop, &c->ping_timer, loop_now(s->loop) + s->opts->ping_interval_us, client_ping_timer_fired, c);
 }
 
 static void client_remove_all_subs(Client *c) {
@@ -532,7 +534,12 @@ static NatsError on_sub(void *ctx, const char *subject, size_t subject_len, cons
     return NATS_OK;
   }
   int64_t max_subs = auth_client_max_subs(c);
-  if (max_subs >= 0 && g_hash_table_size(c->subs) >= (guint64)max_subs) return NATS_ERR_MAX_SUBSCRIPTIONS;
+  if (max_subs >= 0 && g_hash_table_size(c->subs) >= (guint64)max_subs) {
+    /* nats-server refuses this SUB only: the connection and the parse go on. */
+    log_error(CLIENT_LOG_FMT "%s", CLIENT_LOG_ARGS(c), errors_text(NATS_ERR_MAX_SUBSCRIPTIONS));
+    client_send_err(c, errors_text(NATS_ERR_MAX_SUBSCRIPTIONS));
+    return NATS_OK;
+  }
   char sid_key[256];
   if (sid_len < sizeof sid_key) {
     memcpy(sid_key, sid, sid_len);
