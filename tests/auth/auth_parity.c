@@ -38,7 +38,8 @@ static bool have_go;
 typedef struct TestServer {
   GPid pid;
   int port;
-  char *dir; /* owned: ports file dir */
+  bool ours;   /* cnatsd: must exit cleanly (sanitizer builds report leaks at exit) */
+  char *dir;   /* owned: ports file dir, also holds the server's log */
 } TestServer;
 
 static bool server_start(TestServer *ts, const char *binary, const char *conf, const char *const *extra) {
@@ -56,10 +57,12 @@ static bool server_start(TestServer *ts, const char *binary, const char *conf, c
   for (size_t i = 0; extra && extra[i]; i++) g_ptr_array_add(argv, (char *)extra[i]);
   g_ptr_array_add(argv, NULL);
   GError *err = NULL;
-  int devnull = open("/dev/null", O_WRONLY);
+  ts->ours = strcmp(binary, GO_SERVER) != 0;
+  g_autofree char *log_path = g_build_filename(ts->dir, "server.log", NULL);
+  int logfd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
   gboolean ok = g_spawn_async_with_fds(NULL, (char **)argv->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
-                                      &ts->pid, -1, devnull, devnull, &err);
-  close(devnull);
+                                      &ts->pid, -1, logfd, logfd, &err);
+  close(logfd);
   g_ptr_array_free(argv, TRUE);
   if (!ok) {
     g_test_message("spawn %s: %s", binary, err->message);
@@ -100,11 +103,28 @@ static bool server_start(TestServer *ts, const char *binary, const char *conf, c
   return false;
 }
 
-static void server_stop(TestServer *ts) {
+/* Stops the server; for cnatsd, returns false unless it exited 0 on SIGINT
+ * (an ASan/UBSan report makes it exit non-zero); its log is then printed. */
+static bool server_stop(TestServer *ts) {
+  bool clean = true;
   if (ts->pid > 0) {
-    kill(ts->pid, SIGKILL);
-    waitpid(ts->pid, NULL, 0);
+    kill(ts->pid, SIGINT);
+    int status = 0;
+    pid_t r = 0;
+    for (int i = 0; i < 200 && (r = waitpid(ts->pid, &status, WNOHANG)) == 0; i++) g_usleep(25000);
+    if (r == 0) {
+      kill(ts->pid, SIGKILL);
+      waitpid(ts->pid, &status, 0);
+      clean = false;
+    } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      clean = false;
+    }
     g_spawn_close_pid(ts->pid);
+    if (!clean && ts->ours) {
+      g_autofree char *log_path = g_build_filename(ts->dir, "server.log", NULL);
+      g_autofree char *log = NULL;
+      if (g_file_get_contents(log_path, &log, NULL, NULL)) g_test_message("cnatsd did not exit cleanly:\n%s", log);
+    }
   }
   if (ts->dir) {
     GDir *d = g_dir_open(ts->dir, 0, NULL);
@@ -117,7 +137,9 @@ static void server_stop(TestServer *ts) {
     g_rmdir(ts->dir);
     g_free(ts->dir);
   }
+  bool ours = ts->ours;
   memset(ts, 0, sizeof *ts);
+  return clean || !ours;
 }
 
 /* ---- raw connections ------------------------------------------------------- */
@@ -295,7 +317,8 @@ static char *run_scenario(const Scenario *sc, const char *binary, const char *co
     return NULL;
   }
   sc->fn(&ctx, sc->data);
-  server_stop(&ctx.srv);
+  bool clean = server_stop(&ctx.srv);
+  if (!clean) g_string_append(ctx.out, "<server did not exit cleanly>\n");
   return g_string_free(ctx.out, FALSE);
 }
 
@@ -318,6 +341,7 @@ static void test_scenario(gconstpointer data) {
     if (strstr(ours, sc->reject[i])) g_test_message("unexpected: %s", sc->reject[i]);
     g_assert_null(strstr(ours, sc->reject[i]));
   }
+  g_assert_null(strstr(ours, "<server did not exit cleanly>"));
   if (have_go) {
     g_autofree char *theirs = run_scenario(sc, GO_SERVER, conf);
     g_assert_nonnull(theirs);
