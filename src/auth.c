@@ -1152,16 +1152,36 @@ static bool client_pub_allowed(Client *c, const char *subject, size_t len) {
   return allowed;
 }
 
-bool auth_client_check_publish(Client *c, const char *subject, size_t len) {
-  if (client_pub_allowed(c, subject, len)) return true;
+static bool has_prefix(const char *s, size_t len, const char *prefix, size_t plen) {
+  return len > plen && memcmp(s, prefix, plen) == 0;
+}
+
+/* Go's isReservedReply: service import, JetStream ack and gateway routed
+ * reply subjects cannot be set by clients. */
+static bool reserved_reply(const char *r, size_t len) {
+  /* "_R_." needs only length 4; the other two need something after the prefix */
+  return (len >= 4 && memcmp(r, "_R_.", 4) == 0) || has_prefix(r, len, "$JS.ACK.", 8) ||
+         has_prefix(r, len, "_GR_.", 5);
+}
+
+static bool publish_violation(Client *c, NatsError err, const char *what, const char *s, size_t len) {
   g_autoptr(GString) q = g_string_new(NULL);
-  auth_go_quote(q, subject, len);
-  g_autofree char *text = g_strdup_printf(errors_text(NATS_ERR_PERMISSIONS_PUBLISH), q->str);
+  auth_go_quote(q, s, len);
+  g_autofree char *text = g_strdup_printf(errors_text(err), q->str);
   client_send_err(c, text);
   g_autoptr(GString) who = g_string_new(NULL);
   auth_user_desc(c, who);
-  log_error(CLIENT_LOG_FMT "Publish Violation - %s, Subject %s", CLIENT_LOG_ARGS(c), who->str, q->str);
+  log_error(CLIENT_LOG_FMT "Publish Violation - %s, %s %s", CLIENT_LOG_ARGS(c), who->str, what, q->str);
   return false;
+}
+
+bool auth_client_check_publish(Client *c, const char *subject, size_t len, const char *reply, size_t reply_len) {
+  /* Gateway-routed reply subjects are the server's own, even without permissions. */
+  if (has_prefix(subject, len, "_GR_.", 5) || !client_pub_allowed(c, subject, len))
+    return publish_violation(c, NATS_ERR_PERMISSIONS_PUBLISH, "Subject", subject, len);
+  if (reply_len && reserved_reply(reply, reply_len))
+    return publish_violation(c, NATS_ERR_PERMISSIONS_REPLY, "Reply", reply, reply_len);
+  return true;
 }
 
 bool auth_client_check_subscribe(Client *c, const char *subject, size_t len, const char *queue, size_t queue_len,

@@ -130,8 +130,9 @@ const char *auth_client_nonce(const Client *c);
 int auth_client_connect(Client *c);
 /* The parser's hook for an op before CONNECT (no_auth_user path). */
 int auth_client_op_before_connect(Client *c);
-/* PUB: true if allowed; otherwise the -ERR is sent and logged. */
-bool auth_client_check_publish(Client *c, const char *subject, size_t len);
+/* PUB: true if allowed (permissions, reserved subject and reply prefixes);
+ * otherwise the -ERR is sent and logged. */
+bool auth_client_check_publish(Client *c, const char *subject, size_t len, const char *reply, size_t reply_len);
 /* SUB: true if allowed; otherwise the -ERR is sent and logged. */
 bool auth_client_check_subscribe(Client *c, const char *subject, size_t len, const char *queue, size_t queue_len,
                                  const char *sid, size_t sid_len);

@@ -512,7 +512,7 @@ static NatsError on_msg(void *ctx, const ParserPub *pub, const char *payload) {
   c->acc->in_msgs++;
   c->acc->in_bytes += (uint64_t)pub->total_len;
   c->last_activity = loop_now(s->loop);
-  if (c->auth && !auth_client_check_publish(c, pub->subject, pub->subject_len)) return NATS_OK;
+  if (!auth_client_check_publish(c, pub->subject, pub->subject_len, pub->reply, pub->reply_len)) return NATS_OK;
   /* nats-server acknowledges before it delivers. */
   if (c->opts.verbose) client_send_ok(c);
   client_process_msg(c, pub, payload);

@@ -616,6 +616,16 @@ static const Scenario scenarios[] = {
           "-ERR 'Permissions Violation for Publish to \"x.99\"'",
           "-ERR 'Permissions Violation for Publish to \"foo.secret\"'", "MSG foo.ok 1 0"),
      NULL, NULL},
+    /* R110: prefixes clients may not use, with or without permissions */
+    {"/parity/authentication-authorization/R110/reserved-subjects-and-replies", NULL, NULL, run_steps,
+     STEPS(SYNC(0, "CONNECT {\"verbose\":true}\r\nSUB > 1\r\nPUB _GR_.x 1\r\na\r\nPUB foo _R_.abc 1\r\nb\r\n"
+                   "PUB foo $JS.ACK.x 1\r\nc\r\nPUB foo $JS.ACK. 1\r\nd\r\nPUB foo _R_x 1\r\ne\r\n"
+                   "PUB foo _R_. 1\r\nf\r\nPUB _GR_ 1\r\ng\r\n")),
+     STRS("-ERR 'Permissions Violation for Publish to \"_GR_.x\"'",
+          "-ERR 'Permissions Violation for Publish with Reply of \"_R_.abc\"'",
+          "-ERR 'Permissions Violation for Publish with Reply of \"$JS.ACK.x\"'", "MSG foo 1 $JS.ACK. 1",
+          "MSG foo 1 _R_x 1", "-ERR 'Permissions Violation for Publish with Reply of \"_R_.\"'", "MSG _GR_ 1 1"),
+     STRS("\na\n", "\nb\n", "\nc\n", "\nf\n"), NULL},
     /* R116 allow_responses */
     {"/parity/authentication-authorization/R116/allow-responses-once", "users.conf", NULL, run_steps,
      STEPS(SYNC(0, "CONNECT {\"user\":\"responder\",\"pass\":\"pw\"}\r\nSUB req 1\r\n"),
