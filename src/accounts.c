@@ -8,6 +8,7 @@ Account *account_new(const char *name, bool sublist_cache) {
   Account *acc = g_new0(Account, 1);
   acc->name = g_strdup(name);
   acc->sublist = sublist_new(sublist_cache);
+  acc->max_connections = acc->max_subscriptions = acc->max_payload = -1;
   return acc;
 }
 

@@ -12,7 +12,9 @@ struct Account {
   char *name;            /* owned */
   Sublist *sublist;      /* owned */
   uint32_t num_clients;  /* local clients bound to it */
+  int64_t max_connections, max_subscriptions, max_payload; /* accounts{} limits; -1 = none */
   uint64_t in_msgs, in_bytes, out_msgs, out_bytes;
+  uint64_t slow_consumers;   /* of its clients (/accstatz) */
 };
 
 Account *account_new(const char *name, bool sublist_cache);   /* (transfer full) */

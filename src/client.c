@@ -16,12 +16,14 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <json-glib/json-glib.h>
+#include <sodium.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "accounts.h"
+#include "auth.h"
 #include "const.h"
 #include "log.h"
 #include "opts.h"
@@ -83,12 +85,15 @@ static void client_arm_first_ping(Client *c) {
 void client_start(Client *c) {
   Server *s = c->srv;
   loop_watch_add(s->loop, &c->watch, c->fd, EPOLLIN | EPOLLRDHUP, client_on_io, c);
+  auth_client_start(c);
   GString *info = g_string_sized_new(512);
   server_info_json(s, c, s->lame_duck, info);
   client_queue_outbound(c, info->str, info->len);
   g_string_free(info, TRUE);
   log_debug(CLIENT_LOG_FMT "Client connection created", CLIENT_LOG_ARGS(c));
-  client_arm_first_ping(c);
+  /* Before CONNECT nats-server waits a full ping interval; the quick first
+   * PING is armed by CONNECT. */
+  loop_timer_start(s->loop, &c->ping_timer, loop_now(s->loop) + s->opts->ping_interval_us, client_ping_timer_fired, c);
 }
 
 static void client_remove_all_subs(Client *c) {
@@ -174,10 +179,13 @@ void client_free(Client *c) {
   g_free(c->opts.lang);
   g_free(c->opts.version);
   g_free(c->opts.user);
+  if (c->opts.pass) sodium_memzero(c->opts.pass, strlen(c->opts.pass));
+  g_free(c->opts.pass);
   g_free(c->opts.jwt);
   g_free(c->opts.nkey);
   g_free(c->opts.sig);
   g_free(c->opts.auth_token);
+  auth_client_free(c);
   g_free(c);
 }
 
@@ -185,6 +193,7 @@ void client_free(Client *c) {
 
 static void client_slow_consumer(Client *c, ClosedState reason, const char *detail) {
   c->srv->slow_consumers++;
+  if (c->acc) c->acc->slow_consumers++;
   log_info(CLIENT_LOG_FMT "Slow Consumer Detected: %s", CLIENT_LOG_ARGS(c), detail);
   client_close(c, reason);
 }
@@ -266,23 +275,29 @@ static void client_write_deadline_fired(void *data) {
 /* ---- delivery ------------------------------------------------------------ */
 
 /* Appends "MSG subject sid [reply] size\r\n" (or HMSG) + payload + CRLF to
- * the subscriber.  Returns false when the subscription takes nothing. */
-static bool client_deliver(Client *pub, Subscription *sub, const char *subject, size_t subject_len,
-                           const char *reply, size_t reply_len, int64_t hdr_len, const char *payload,
-                           int64_t total_len) {
+ * the subscriber.  `m` describes the message (borrowed, as from the parser);
+ * returns false when the subscription takes nothing. */
+static bool client_deliver(Client *pub, Subscription *sub, const ParserPub *m, const char *payload) {
   Client *dst = sub->client;
+  const char *subject = m->subject, *reply = m->reply;
+  size_t subject_len = m->subject_len, reply_len = m->reply_len;
   if (sub->closed || !dst || dst->state != CLIENT_OPEN) return false;
   if (dst == pub && !pub->opts.echo) return false;
+  if (dst->auth && !auth_client_deliver_allowed(dst, subject, subject_len)) return false;
   if (sub->max > 0 && sub->delivered >= sub->max) return false;
 
+  int64_t hdr_len = m->hdr_len, total_len = m->total_len;
+  const char *hdr_text = m->hdr_text, *size_text = m->size_text;
+  size_t hdr_text_len = m->hdr_text_len, size_text_len = m->size_text_len;
   /* A client that did not ask for headers gets the message without them. */
   if (hdr_len > 0 && !dst->headers) {
     payload += hdr_len;
     total_len -= hdr_len;
     hdr_len = -1;
+    hdr_text = size_text = NULL;
   }
   char line[512];
-  size_t need = subject_len + sub->sid_len + reply_len + 64;
+  size_t need = subject_len + sub->sid_len + reply_len + hdr_text_len + size_text_len + 64;
   char *p;
   g_autofree char *heap_line = NULL;
   if (need <= sizeof line) {
@@ -310,8 +325,24 @@ static bool client_deliver(Client *pub, Subscription *sub, const char *subject, 
     w += reply_len;
     *w++ = ' ';
   }
-  if (hdr_len > 0) w += sprintf(w, "%" G_GINT64_FORMAT " ", hdr_len);
-  w += sprintf(w, "%" G_GINT64_FORMAT "\r\n", total_len);
+  /* Sizes go out as the publisher wrote them (nats-server echoes the text). */
+  if (hdr_len > 0) {
+    if (hdr_text) {
+      memcpy(w, hdr_text, hdr_text_len);
+      w += hdr_text_len;
+      *w++ = ' ';
+    } else {
+      w += sprintf(w, "%" G_GINT64_FORMAT " ", hdr_len);
+    }
+  }
+  if (size_text) {
+    memcpy(w, size_text, size_text_len);
+    w += size_text_len;
+    memcpy(w, "\r\n", 2);
+    w += 2;
+  } else {
+    w += sprintf(w, "%" G_GINT64_FORMAT "\r\n", total_len);
+  }
 
   size_t line_len = (size_t)(w - p);
   if (log_trace_enabled)
@@ -339,6 +370,7 @@ static bool client_deliver(Client *pub, Subscription *sub, const char *subject, 
   /* Go counts a delivery as activity of the receiver, stamped with the
    * publisher's read time (monitoring's last_activity, ping delay). */
   dst->last_activity = pub->last_activity;
+  if (reply_len && dst->auth) auth_client_track_reply(dst, reply, reply_len);
 
   sub->delivered++;
   if (sub->max > 0 && sub->delivered >= sub->max) {
@@ -358,8 +390,9 @@ static void client_send_no_responders(Client *c, const char *reply, size_t reply
   for (uint32_t i = 0; i < r->npsubs; i++) {
     Subscription *sub = r->psubs[i];
     if (sub->client == c && !sub->closed) {
-      client_deliver(c, sub, reply, reply_len, NULL, 0, sizeof NO_RESPONDERS_HDR - 1, NO_RESPONDERS_HDR,
-                     sizeof NO_RESPONDERS_HDR - 1);
+      ParserPub m = {.subject = reply, .subject_len = reply_len, .hdr_len = sizeof NO_RESPONDERS_HDR - 1,
+                     .total_len = sizeof NO_RESPONDERS_HDR - 1};
+      client_deliver(c, sub, &m, NO_RESPONDERS_HDR);
       break;
     }
   }
@@ -379,16 +412,14 @@ static void client_process_msg(Client *c, const ParserPub *pub, const char *payl
   SublistResult *r = sublist_match(c->acc->sublist, pub->subject, pub->subject_len);
   bool delivered_any = false;
   for (uint32_t i = 0; i < r->npsubs; i++)
-    delivered_any |= client_deliver(c, r->psubs[i], pub->subject, pub->subject_len, pub->reply, pub->reply_len,
-                                    pub->hdr_len, payload, pub->total_len);
+    delivered_any |= client_deliver(c, r->psubs[i], pub, payload);
   for (uint32_t g = 0; g < r->nqgroups; g++) {
     Subscription **members = r->qsubs[g];
     uint32_t n = r->nqsubs[g];
     if (n == 0) continue;
     uint32_t start = n > 1 ? client_rand() % n : 0;
     for (uint32_t k = 0; k < n; k++) {
-      if (client_deliver(c, members[(start + k) % n], pub->subject, pub->subject_len, pub->reply, pub->reply_len,
-                         pub->hdr_len, payload, pub->total_len)) {
+      if (client_deliver(c, members[(start + k) % n], pub, payload)) {
         delivered_any = true;
         break;
       }
@@ -445,6 +476,9 @@ static NatsError on_connect(void *ctx, const char *json, size_t len) {
   g_free(co->lang), co->lang = json_dup_string(o, "lang");
   g_free(co->version), co->version = json_dup_string(o, "version");
   g_free(co->user), co->user = json_dup_string(o, "user");
+  g_free(co->pass), co->pass = json_dup_string(o, "pass");
+  g_autofree char *account = json_dup_string(o, "account");
+  co->account_requested = (account && *account) || json_get_bool(o, "new_account", false);
   g_free(co->auth_token), co->auth_token = json_dup_string(o, "auth_token");
   g_free(co->jwt), co->jwt = json_dup_string(o, "jwt");
   g_free(co->nkey), co->nkey = json_dup_string(o, "nkey");
@@ -459,6 +493,8 @@ static NatsError on_connect(void *ctx, const char *json, size_t len) {
   loop_timer_stop(s->loop, &c->ping_timer);
   client_arm_first_ping(c);
 
+  NatsError auth_err = (NatsError)auth_client_connect(c);
+  if (auth_err != NATS_OK) return auth_err;
   if (co->protocol < 0 || co->protocol > 1) return NATS_ERR_BAD_CLIENT_PROTOCOL;
   if (co->no_responders && !c->headers) return NATS_ERR_NO_RESPONDERS_REQUIRES_HEADERS;
   if (co->verbose) client_send_ok(c);
@@ -503,6 +539,7 @@ static NatsError on_msg(void *ctx, const ParserPub *pub, const char *payload) {
   c->acc->in_msgs++;
   c->acc->in_bytes += (uint64_t)pub->total_len;
   c->last_activity = loop_now(s->loop);
+  if (!auth_client_check_publish(c, pub->subject, pub->subject_len, pub->reply, pub->reply_len)) return NATS_OK;
   /* nats-server acknowledges before it delivers. */
   if (c->opts.verbose) client_send_ok(c);
   client_process_msg(c, pub, payload);
@@ -518,12 +555,15 @@ static NatsError on_sub(void *ctx, const char *subject, size_t subject_len, cons
     log_trace(CLIENT_LOG_FMT "<<- [SUB %.*s%s%.*s %.*s]", CLIENT_LOG_ARGS(c), (int)subject_len, subject,
               queue_len ? " " : "", (int)queue_len, queue ? queue : "", (int)sid_len, sid);
   c->last_activity = loop_now(s->loop);
+  if (c->auth && !auth_client_check_subscribe(c, subject, subject_len, queue, queue_len, sid, sid_len)) return NATS_OK;
   if (!subject_is_valid(subject, subject_len) || (queue_len && !subject_is_valid_queue(queue, queue_len))) {
     client_send_err(c, errors_text(NATS_ERR_INVALID_SUBJECT));
     return NATS_OK;
   }
-  if (s->opts->max_subscriptions > 0 && g_hash_table_size(c->subs) >= (guint)s->opts->max_subscriptions) {
-    /* nats-server refuses the subscription but keeps the connection. */
+  int64_t max_subs = auth_client_max_subs(c);
+  if (max_subs >= 0 && g_hash_table_size(c->subs) >= (guint64)max_subs) {
+    /* nats-server refuses this SUB only: the connection and the parse go on. */
+    log_error(CLIENT_LOG_FMT "%s", CLIENT_LOG_ARGS(c), errors_text(NATS_ERR_MAX_SUBSCRIPTIONS));
     client_send_err(c, errors_text(NATS_ERR_MAX_SUBSCRIPTIONS));
     return NATS_OK;
   }
@@ -602,6 +642,10 @@ static NatsError on_pong(void *ctx) {
 
 static NatsError on_ok(void *ctx) { return NATS_OK; }
 
+static NatsError on_op_before_connect(void *ctx) {
+  return (NatsError)auth_client_op_before_connect(ctx);
+}
+
 static NatsError on_err(void *ctx, const char *msg, size_t len) {
   Client *c = ctx;
   log_error(CLIENT_LOG_FMT "Client Error %.*s", CLIENT_LOG_ARGS(c), (int)len, msg);
@@ -619,6 +663,7 @@ static const ParserCallbacks client_parser_callbacks = {
     .on_pong = on_pong,
     .on_ok = on_ok,
     .on_err = on_err,
+    .on_op_before_connect = on_op_before_connect,
 };
 
 /* ---- read path ----------------------------------------------------------- */

@@ -28,7 +28,8 @@ typedef struct ClientConnectOpts {
   bool echo, verbose, pedantic, tls_required, headers, no_responders;
   int protocol;
   char *name, *lang, *version;   /* owned */
-  char *user, *jwt, *nkey, *sig, *auth_token; /* owned; accepted, unused until auth lands */
+  char *user, *pass, *jwt, *nkey, *sig, *auth_token; /* owned */
+  bool account_requested;        /* "account" or "new_account" given: refused */
 } ClientConnectOpts;
 
 typedef enum ClientState {
@@ -43,6 +44,7 @@ struct Client {
   ClientState state;
   Server *srv;                /* borrowed */
   Account *acc;               /* borrowed: owned by the server */
+  ClientAuth *auth;           /* owned (auth.c); NULL until auth needs per-client state */
   LoopWatch watch;            /* fd lives here; -1 once removed */
   int fd;
   char host[INET6_ADDRSTRLEN];
@@ -71,7 +73,6 @@ struct Client {
 
   int64_t start_time_real;    /* µs since epoch, for monitoring */
   int64_t rtt_us;             /* last round trip (Go's c.rtt); 0 = not measured */
-  int64_t rtt_start;          /* µs monotonic: when our last PING went out */
   uint64_t in_msgs, in_bytes, out_msgs, out_bytes;
   ClosedState close_reason;   /* 0 until closed */
 };

@@ -3,7 +3,9 @@
 #pragma once
 
 typedef struct Account Account;
+typedef struct Auth Auth;
 typedef struct Client Client;
+typedef struct ClientAuth ClientAuth;
 typedef struct Loop Loop;
 typedef struct Monitor Monitor;
 typedef struct Options Options;

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "conf_parse.h"
 #include "const.h"
 
@@ -48,6 +49,15 @@ void opts_free(Options *o) {
   g_free(o->log_file);
   g_free(o->http_host);
   g_free(o->http_base_path);
+  g_free(o->username);
+  if (o->password) memset(o->password, 0, strlen(o->password));
+  g_free(o->password);
+  if (o->authorization) memset(o->authorization, 0, strlen(o->authorization));
+  g_free(o->authorization);
+  g_free(o->no_auth_user);
+  g_free(o->system_account);
+  if (o->users) g_ptr_array_unref(o->users);
+  if (o->accounts) g_ptr_array_unref(o->accounts);
   g_free(o);
 }
 
@@ -157,6 +167,9 @@ static const FlagSpec flag_table[] = {
     {"v|version", FLAG_SPECIAL, 0, SP_VERSION, true},
     {"help_tls", FLAG_SPECIAL, 0, SP_HELP_TLS, false},
     {"m|http_port", FLAG_INT, OFF(http_port), 0, true},
+    {"user", FLAG_STRING, OFF(username), 0, true},
+    {"pass", FLAG_STRING, OFF(password), 0, true},
+    {"auth", FLAG_STRING, OFF(authorization), 0, true},
     /* Flags of later work (configuration/auth/TLS/cluster/JetStream issues):
      * refused with a clear message instead of silently ignored. */
     {"ms|https_port", FLAG_STRING, 0, 0, false},
@@ -166,9 +179,6 @@ static const FlagSpec flag_table[] = {
     {"max_traced_msg_len", FLAG_STRING, 0, 0, false},
     {"js|jetstream", FLAG_BOOL, 0, 0, false},
     {"sd|store_dir", FLAG_STRING, 0, 0, false},
-    {"user", FLAG_STRING, 0, 0, false},
-    {"pass", FLAG_STRING, 0, 0, false},
-    {"auth", FLAG_STRING, 0, 0, false},
     {"tls", FLAG_BOOL, 0, 0, false},
     {"tlscert", FLAG_STRING, 0, 0, false},
     {"tlskey", FLAG_STRING, 0, 0, false},
@@ -212,13 +222,18 @@ static const char usage_text[] =
     "    -DV                              Debug and trace\n"
     "    -DVV                             Debug and verbose trace (traces system account as well)\n"
     "\n"
+    "Authorization Options:\n"
+    "        --user <user>                User required for connections\n"
+    "        --pass <password>            Password required for connections\n"
+    "        --auth <token>               Authorization token required for connections\n"
+    "\n"
     "Common Options:\n"
     "    -h, --help                       Show this message\n"
     "    -v, --version                    Show version\n"
     "\n"
     "Not yet supported (accepted by nats-server; refused here with an error):\n"
     "    -ms, -s, -r, --log_size_limit, --max_traced_msg_len, -js, -sd,\n"
-    "    --user, --pass, --auth, --tls*, --routes, --cluster*, --no_advertise,\n"
+    "    --tls*, --routes, --cluster*, --no_advertise,\n"
     "    --connect_retries, --profile, --help_tls\n"
     "\n";
 
@@ -367,6 +382,8 @@ typedef enum OptKind {
   OPT_DURATION_STRING,   /* Go duration string only */
   OPT_LISTEN,            /* "host:port" or port */
   OPT_HTTP_LISTEN,       /* the same, for the monitoring listener */
+  OPT_AUTHORIZATION,     /* authorization {} (auth.c) */
+  OPT_ACCOUNTS,          /* accounts {} (auth.c) */
   OPT_UNSUPPORTED,       /* a nats-server key whose feature cnatsd does not have yet */
 } OptKind;
 
@@ -408,13 +425,17 @@ static const OptSpec opt_table[] = {
     {"http", OPT_HTTP_LISTEN, 0, false, 0},
     {"http_port|monitor_port", OPT_PORT, OFF(http_port), false, 0},
     {"http_base_path", OPT_STRING, OFF(http_base_path), false, 0},
+    {"authorization", OPT_AUTHORIZATION, 0, true, 0},
+    {"accounts", OPT_ACCOUNTS, 0, true, 0},
+    {"no_auth_user", OPT_STRING, OFF(no_auth_user), true, 0},
+    {"system_account|system", OPT_STRING, OFF(system_account), false, 0},
+    {"no_system_account|no_system|no_sys_acc", OPT_BOOL, OFF(no_system_account), false, 0},
     /* Keys of features still to come: refused with a clear error, never ignored. */
-    {"mappings|maps|accounts|authorization|https|https_port|cluster|"
+    {"mappings|maps|https|https_port|cluster|"
      "gateway|leaf|leafnodes|store_dir|storedir|jetstream|logfile_size_limit|log_size_limit|syslog|remote_syslog|"
      "prof_port|max_traced_msg_len|max_sub_tokens|max_subscription_tokens|tls|ocsp|allow_non_tls|operator|operators|"
      "roots|root|root_operators|root_operator|resolver|account_resolver|accounts_resolver|resolver_tls|"
-     "resolver_preload|resolver_pinned_accounts|no_auth_user|system_account|system|no_system_account|no_system|"
-     "no_sys_acc|trusted|trusted_keys|connect_error_reports|reconnect_error_reports|websocket|ws|mqtt|server_tags|"
+     "resolver_preload|resolver_pinned_accounts|trusted|trusted_keys|connect_error_reports|reconnect_error_reports|websocket|ws|mqtt|server_tags|"
      "default_js_domain",
      OPT_UNSUPPORTED, 0, false, 0},
 };
@@ -542,6 +563,12 @@ static void apply_key(Options *o, const char *key, const ConfValue *v, GPtrArray
     case OPT_HTTP_LISTEN:
       apply_listen(&o->http_host, &o->http_port, v, errors);
       break;
+    case OPT_AUTHORIZATION:
+      auth_conf_parse_authorization(o, v, errors, warnings);
+      break;
+    case OPT_ACCOUNTS:
+      auth_conf_parse_accounts(o, v, errors, warnings);
+      break;
     case OPT_UNSUPPORTED:
       report_at(errors, v, "field \"%s\" is not supported by cnatsd yet", key);
       break;
@@ -579,5 +606,5 @@ char *opts_validate(const Options *o) {
     return g_strdup_printf("max_payload (%" G_GINT64_FORMAT ") cannot be higher than max_pending (%" G_GINT64_FORMAT ")",
                            o->max_payload, o->max_pending);
   if (o->max_payload > G_MAXINT32) return g_strdup("max_payload value is too big");
-  return NULL;
+  return auth_validate_options(o);
 }

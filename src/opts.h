@@ -36,6 +36,14 @@ struct Options {
   int64_t max_closed_clients;
   bool no_header_support;
   bool no_sublist_cache;
+  /* auth (auth.c parses the authorization{} and accounts{} blocks) */
+  char *username, *password;  /* owned; authorization{} user/pass or --user/--pass */
+  char *authorization;        /* owned; token: authorization{} token or --auth */
+  char *no_auth_user;         /* owned */
+  char *system_account;       /* owned */
+  bool no_system_account;
+  GPtrArray *users;           /* owned AuthUser*: password and nkey users; NULL = none */
+  GPtrArray *accounts;        /* owned AuthAccountConf*, in config order; NULL = none */
 };
 
 /* What main should do after parsing the command line. */

@@ -161,15 +161,17 @@ static NatsError parser_pub_args(Parser *p, const char *arg, size_t alen) {
   ParserPub *pa = &p->pa;
   Slice size;
   if (n == 2) {
-    *pa = (ParserPub){a[0].s, a[0].n, NULL, 0, -1, 0};
+    *pa = (ParserPub){a[0].s, a[0].n, NULL, 0, -1, 0, NULL, 0, NULL, 0};
     size = a[1];
   } else if (n == 3) {
-    *pa = (ParserPub){a[0].s, a[0].n, a[1].s, a[1].n, -1, 0};
+    *pa = (ParserPub){a[0].s, a[0].n, a[1].s, a[1].n, -1, 0, NULL, 0, NULL, 0};
     size = a[2];
   } else {
     return parser_fail(p, NATS_ERR_PARSE, "processPub Parse Error", arg, alen);
   }
   pa->total_len = parser_parse_size(size.s, size.n);
+  pa->size_text = size.s;
+  pa->size_text_len = size.n;
   if (pa->total_len < 0)
     return parser_fail(p, NATS_ERR_PARSE, "processPub Bad or Missing Size", arg, alen);
   return parser_check_payload(p, arg, alen);
@@ -184,11 +186,11 @@ static NatsError parser_hpub_args(Parser *p, const char *arg, size_t alen) {
   ParserPub *pa = &p->pa;
   Slice hdr, size;
   if (n == 3) {
-    *pa = (ParserPub){a[0].s, a[0].n, NULL, 0, 0, 0};
+    *pa = (ParserPub){a[0].s, a[0].n, NULL, 0, 0, 0, NULL, 0, NULL, 0};
     hdr = a[1];
     size = a[2];
   } else if (n == 4) {
-    *pa = (ParserPub){a[0].s, a[0].n, a[1].s, a[1].n, 0, 0};
+    *pa = (ParserPub){a[0].s, a[0].n, a[1].s, a[1].n, 0, 0, NULL, 0, NULL, 0};
     hdr = a[2];
     size = a[3];
   } else {
@@ -196,6 +198,10 @@ static NatsError parser_hpub_args(Parser *p, const char *arg, size_t alen) {
   }
   pa->hdr_len = parser_parse_size(hdr.s, hdr.n);
   pa->total_len = parser_parse_size(size.s, size.n);
+  pa->hdr_text = hdr.s;
+  pa->hdr_text_len = hdr.n;
+  pa->size_text = size.s;
+  pa->size_text_len = size.n;
   if (pa->hdr_len < 0)
     return parser_fail(p, NATS_ERR_PARSE, "processHeaderPub Bad or Missing Header Size", arg, alen);
   if (pa->total_len < 0)
@@ -236,7 +242,7 @@ static NatsError parser_dispatch(Parser *p, const char *arg, size_t alen, bool i
   case OP_HMSG:
     /* nats-server parses a client's HMSG line with nobody to process it, then
      * reads a payload of its (reset) size 0 and publishes to no subject */
-    p->pa = (ParserPub){"", 0, NULL, 0, 0, 0};
+    p->pa = (ParserPub){.subject = "", .hdr_len = 0};
     p->pub_arg = NULL;
     p->pub_arg_len = 0;
     p->pub_in_arg_buf = true; /* nothing to rebase */
@@ -305,6 +311,10 @@ static void parser_rebase_pub(Parser *p) {
   p->pa.subject = p->arg_buf + (p->pa.subject - old);
   if (p->pa.reply)
     p->pa.reply = p->arg_buf + (p->pa.reply - old);
+  if (p->pa.hdr_text)
+    p->pa.hdr_text = p->arg_buf + (p->pa.hdr_text - old);
+  if (p->pa.size_text)
+    p->pa.size_text = p->arg_buf + (p->pa.size_text - old);
   p->pub_arg = p->arg_buf;
   p->pub_in_arg_buf = true;
 }

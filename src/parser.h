@@ -15,6 +15,10 @@ typedef struct ParserPub {
   const char *reply;   size_t reply_len;  /* reply_len == 0: no reply */
   int64_t hdr_len;                        /* -1 for PUB; header byte count for HPUB */
   int64_t total_len;                      /* payload bytes including headers */
+  /* The size fields as the client wrote them: nats-server echoes them
+   * verbatim in MSG/HMSG (so "PUB foo 05" is delivered as "MSG foo 1 05"). */
+  const char *hdr_text;  size_t hdr_text_len;  /* HPUB only */
+  const char *size_text; size_t size_text_len;
 } ParserPub;
 
 /* Every callback may be NULL (treated as returning NATS_OK).  A callback that

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "accounts.h"
+#include "auth.h"
 #include "client.h"
 #include "const.h"
 #include "errors.h"
@@ -71,6 +72,7 @@ static void server_build_info_prefix(Server *s) {
   json_append_string(out, s->opts->host);
   g_string_append_printf(out, ",\"port\":%d", s->port);
   if (!s->opts->no_header_support) g_string_append(out, ",\"headers\":true");
+  if (auth_info_required(s)) g_string_append(out, ",\"auth_required\":true");
   g_string_append_printf(out, ",\"max_payload\":%" G_GINT64_FORMAT, s->opts->max_payload);
   g_free(s->info_prefix);
   s->info_prefix_len = out->len;
@@ -82,6 +84,8 @@ size_t server_info_json(Server *s, Client *c, bool lame_duck, GString *out) {
   g_string_append_len(out, s->info_prefix, (gssize)s->info_prefix_len);
   g_string_append_printf(out, ",\"client_id\":%" G_GUINT64_FORMAT ",\"client_ip\":", c->cid);
   json_append_string(out, c->host);
+  const char *nonce = auth_client_nonce(c);
+  if (nonce) g_string_append_printf(out, ",\"nonce\":\"%s\"", nonce);
   if (lame_duck) g_string_append(out, ",\"ldm\":true");
   /* nats-server ends INFO with "} " before CRLF */
   g_string_append(out, "} \r\n");
@@ -437,14 +441,16 @@ Server *server_new(Options *opts, GError **error) {
   nkey_pair_create(&s->identity, NKEY_PREFIX_SERVER);
   s->server_name = g_strdup(opts->server_name ? opts->server_name : s->identity.encoded_public);
   s->clients = g_hash_table_new(g_int64_hash, g_int64_equal);
-  s->global_account = account_new(DEFAULT_GLOBAL_ACCOUNT, !opts->no_sublist_cache);
-  s->system_account = account_new(DEFAULT_SYSTEM_ACCOUNT, !opts->no_sublist_cache);
   out_pool_init(&s->out_pool);
   s->read_buf_cap = SERVER_READ_BUF_SIZE;
   s->read_buf = g_malloc(s->read_buf_cap);
   s->loop = loop_new(s->ctx);
   loop_set_post_dispatch(s->loop, server_post_dispatch, s);
   s->monitor = monitor_new(s);
+  if (!auth_server_setup(s, error)) {
+    server_free(s);
+    return NULL;
+  }
   return s;
 }
 
@@ -509,8 +515,8 @@ void server_free(Server *s) {
   g_hash_table_destroy(s->clients);
   monitor_free(s->monitor);
   if (s->ldm_clients) g_ptr_array_free(s->ldm_clients, TRUE);
-  account_free(s->global_account);
-  account_free(s->system_account);
+  auth_server_free(s);
+  if (s->accounts) g_hash_table_destroy(s->accounts);
   loop_free(s->loop);
   out_pool_clear(&s->out_pool);
   g_free(s->read_buf);

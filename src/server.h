@@ -32,8 +32,10 @@ struct Server {
 
   GHashTable *clients;        /* owned: cid (uint64*) → Client* (owned) */
   uint64_t next_cid;
-  Account *global_account;    /* owned: $G */
-  Account *system_account;    /* owned: $SYS */
+  GHashTable *accounts;       /* owned: name → Account* (owned), built by auth_server_setup */
+  Account *global_account;    /* borrowed from accounts: $G */
+  Account *system_account;    /* borrowed from accounts: $SYS or system_account; NULL with no_system_account */
+  Auth *auth;                 /* owned (auth.c) */
   Monitor *monitor;           /* owned: HTTP monitoring and the closed-connections ring */
 
   OutPool out_pool;

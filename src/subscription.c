@@ -6,13 +6,6 @@
 
 #include <string.h>
 
-/* Subjects may carry any byte but space/tab, NUL included (nats-server
- * matches them byte for byte), so copy by length, never up to a NUL. */
-static char *bytes_dup(const char *p, size_t len) {
-  char *out = g_malloc(len + 1);
-  if (len) memcpy(out, p, len);
-  out[len] = '\0';
-  return out;
 /* Exact bytes plus a NUL: protocol fields may hold NUL bytes, which
  * g_strndup would cut. */
 static char *dup_bytes(const char *p, size_t len) {
@@ -29,15 +22,12 @@ Subscription *subscription_new(Client *client, const char *subject, size_t subje
   Subscription *sub = g_new0(Subscription, 1);
   sub->refcount = 1;
   sub->client = client;
-  sub->subject = bytes_dup(subject, subject_len);
+  sub->subject = dup_bytes(subject, subject_len);
   sub->subject_len = (uint32_t)subject_len;
   if (queue) {
-    sub->queue = bytes_dup(queue, queue_len);
+    sub->queue = dup_bytes(queue, queue_len);
     sub->queue_len = (uint32_t)queue_len;
   }
-  sub->sid = bytes_dup(sid, sid_len);
-  sub->subject = dup_bytes(subject, subject_len);
-    sub->queue = dup_bytes(queue, queue_len);
   sub->sid = dup_bytes(sid, sid_len);
   sub->sid_len = (uint32_t)sid_len;
   sub->qweight = 1;
