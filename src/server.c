@@ -24,6 +24,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "accounts.h"
@@ -39,6 +40,7 @@
 #define SERVER_ACCEPTS_PER_DISPATCH 256
 
 static void server_post_dispatch(void *data);
+static void server_sd_notify(const char *state);
 static void server_on_accept(void *data, uint32_t events);
 
 /* ---- INFO ---------------------------------------------------------------- */
@@ -298,6 +300,7 @@ static void server_shutdown_deadline(void *data) {
 void server_shutdown(Server *s) {
   if (s->shutting_down) return;
   s->shutting_down = true;
+  server_sd_notify("STOPPING=1");
   log_info("Initiating Shutdown...");
   server_close_listener(s);
   loop_timer_stop(s->loop, &s->ldm_timer);
@@ -412,6 +415,27 @@ static gboolean on_sighup(gpointer data) {
   return G_SOURCE_CONTINUE;
 }
 
+/* ---- service manager ----------------------------------------------------- */
+
+/* systemd's Type=notify protocol (sd_notify(3)): one datagram to
+ * $NOTIFY_SOCKET.  This is the Linux counterpart of nats-server's Windows
+ * service integration; no libsystemd needed for three messages. */
+static void server_sd_notify(const char *state) {
+  const char *path = g_getenv("NOTIFY_SOCKET");
+  if (!path || !*path || (path[0] != '/' && path[0] != '@')) return;
+  struct sockaddr_un sa = {.sun_family = AF_UNIX};
+  size_t len = strlen(path);
+  if (len >= sizeof sa.sun_path) return;
+  memcpy(sa.sun_path, path, len);
+  if (sa.sun_path[0] == '@') sa.sun_path[0] = '\0';  /* abstract namespace */
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return;
+  if (sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+             (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) < 0)
+    log_debug("sd_notify: %s", g_strerror(errno));
+  close(fd);
+}
+
 /* ---- construction and run ------------------------------------------------ */
 
 /* Go (1.19+) lifts the soft open-files limit to the hard one at startup, so
@@ -493,6 +517,9 @@ int server_run(Server *s) {
   s->signal_sources[4] = g_unix_signal_add(SIGHUP, on_sighup, s);
   signal(SIGPIPE, SIG_IGN);
   log_info("Server is ready");
+  g_autofree char *ready = g_strdup_printf("READY=1\nMAINPID=%ld\nSTATUS=Listening on %s:%d", (long)getpid(),
+                                           s->opts->host, s->port);
+  server_sd_notify(ready);
   s->main_loop = g_main_loop_new(s->ctx, FALSE);
   g_main_loop_run(s->main_loop);
   server_close_listener(s);
