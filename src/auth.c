@@ -1139,6 +1139,17 @@ static void cache_prune(GHashTable *cache) {
   while (g_hash_table_iter_next(&it, NULL, NULL) && n++ <= AUTH_PRUNE_SIZE) g_hash_table_iter_remove(&it);
 }
 
+/* A NUL-terminated copy of subject for hash lookups: on the stack when it
+ * fits (no allocation per message), else in *heap. */
+static const char *lookup_key(const char *subject, size_t len, char *buf, size_t cap, char **heap) {
+  if (len < cap) {
+    memcpy(buf, subject, len);
+    buf[len] = '\0';
+    return buf;
+  }
+  return *heap = g_strndup(subject, len);
+}
+
 static bool client_pub_allowed(Client *c, const char *subject, size_t len) {
   ClientAuth *ca = c->auth;
   AuthPermissions *p = ca ? ca->perms : NULL;
@@ -1148,14 +1159,7 @@ static bool client_pub_allowed(Client *c, const char *subject, size_t len) {
   if (!ca->pcache) ca->pcache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   char key_buf[256];
   g_autofree char *key_heap = NULL;
-  const char *key;
-  if (len < sizeof key_buf) {
-    memcpy(key_buf, subject, len);
-    key_buf[len] = '\0';
-    key = key_buf;
-  } else {
-    key = key_heap = g_strndup(subject, len);
-  }
+  const char *key = lookup_key(subject, len, key_buf, sizeof key_buf, &key_heap);
   gpointer hit = g_hash_table_lookup(ca->pcache, key);
   if (hit) return GPOINTER_TO_INT(hit) == 2;
   bool allowed = auth_perms_pub_allowed(p, subject, len);
@@ -1243,11 +1247,13 @@ bool auth_client_deliver_allowed(Client *c, const char *subject, size_t len) {
   ClientAuth *ca = c->auth;
   if (!ca || !ca->deliver_deny || !ca->perms) return true;
   if (!ca->dcache) ca->dcache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-  g_autofree char *key = g_strndup(subject, len);
+  char key_buf[256];
+  g_autofree char *key_heap = NULL;
+  const char *key = lookup_key(subject, len, key_buf, sizeof key_buf, &key_heap);
   gpointer hit = g_hash_table_lookup(ca->dcache, key);
   if (hit) return GPOINTER_TO_INT(hit) == 2;
   bool denied = auth_perms_deliver_denied(ca->perms, subject, len);
-  g_hash_table_insert(ca->dcache, g_steal_pointer(&key), GINT_TO_POINTER(denied ? 1 : 2));
+  g_hash_table_insert(ca->dcache, g_strdup(key), GINT_TO_POINTER(denied ? 1 : 2));
   if (g_hash_table_size(ca->dcache) > AUTH_MAX_DENY_PERM_CACHE_SIZE) cache_prune(ca->dcache);
   return !denied;
 }
