@@ -86,6 +86,21 @@ void auth_go_quote(GString *out, const char *s, size_t len) {
   g_string_append_c(out, '"');
 }
 
+char *auth_redact_password(const char *json, size_t len) {
+  g_autofree char *text = g_strndup(json, len);
+  if (!strstr(text, "pass")) return g_steal_pointer(&text);
+  static GRegex *pass_re;
+  if (!pass_re) pass_re = g_regex_new("\"?\\s*pass\\S*?\"?\\s*[:=]\\s*\"?(([^\",\r\n}])*)", G_REGEX_OPTIMIZE, 0, NULL);
+  GMatchInfo *mi = NULL;
+  int start, end;
+  if (!pass_re || !g_regex_match(pass_re, text, 0, &mi) || !g_match_info_fetch_pos(mi, 1, &start, &end)) {
+    g_match_info_free(mi);
+    return g_steal_pointer(&text);
+  }
+  g_match_info_free(mi);
+  return g_strdup_printf("%.*s[REDACTED]%s", start, text, text + end);
+}
+
 /* ---- permissions objects ------------------------------------------------- */
 
 static void subject_perm_free(AuthSubjectPerm *p) {
