@@ -86,6 +86,21 @@ void auth_go_quote(GString *out, const char *s, size_t len) {
   g_string_append_c(out, '"');
 }
 
+char *auth_redact_password(const char *json, size_t len) {
+  g_autofree char *text = g_strndup(json, len);
+  if (!strstr(text, "pass")) return g_steal_pointer(&text);
+  static GRegex *pass_re;
+  if (!pass_re) pass_re = g_regex_new("\"?\\s*pass\\S*?\"?\\s*[:=]\\s*\"?(([^\",\r\n}])*)", G_REGEX_OPTIMIZE, 0, NULL);
+  GMatchInfo *mi = NULL;
+  int start, end;
+  if (!pass_re || !g_regex_match(pass_re, text, 0, &mi) || !g_match_info_fetch_pos(mi, 1, &start, &end)) {
+    g_match_info_free(mi);
+    return g_steal_pointer(&text);
+  }
+  g_match_info_free(mi);
+  return g_strdup_printf("%.*s[REDACTED]%s", start, text, text + end);
+}
+
 /* ---- permissions objects ------------------------------------------------- */
 
 static void subject_perm_free(AuthSubjectPerm *p) {
@@ -322,8 +337,29 @@ static void report(GPtrArray *list, const ConfValue *v, const char *fmt, ...) {
   va_start(ap, fmt);
   g_autofree char *msg = g_strdup_vprintf(fmt, ap);
   va_end(ap);
-  g_ptr_array_add(list, g_strdup_printf("%s:%d:%d: %s", conf_value_file(v) ? conf_value_file(v) : "",
-                                        conf_value_line(v), conf_value_column(v), msg));
+  /* v NULL: nats-server had no token for this error and prints no position */
+  if (!v) g_ptr_array_add(list, g_steal_pointer(&msg));
+  else
+    g_ptr_array_add(list, g_strdup_printf("%s:%d:%d: %s", conf_value_file(v) ? conf_value_file(v) : "",
+                                          conf_value_line(v), conf_value_column(v), msg));
+}
+
+/* Go's %v of a config value, for the scalars its messages show. (transfer full) */
+static char *go_value(const ConfValue *v) {
+  switch (conf_value_kind(v)) {
+    case CONF_STRING: return g_strdup(conf_value_string(v));
+    case CONF_INTEGER: return g_strdup_printf("%" G_GINT64_FORMAT, conf_value_int(v));
+    case CONF_BOOL: return g_strdup(conf_value_bool(v) ? "true" : "false");
+    case CONF_FLOAT: return g_strdup_printf("%g", conf_value_float(v));
+    default: return g_strdup(conf_value_kind(v) == CONF_ARRAY ? "[...]" : "map[...]");
+  }
+}
+
+/* Where nats-server reports a problem with a whole user entry: at the last
+ * field it read. */
+static const ConfValue *last_field(const ConfValue *map) {
+  size_t n = conf_value_map_len(map);
+  return n ? conf_value_map_value(map, n - 1) : map;
 }
 
 static const char *go_type(const ConfValue *v) {
@@ -365,7 +401,9 @@ static bool perm_subject_ok(const char *s, const ConfValue *v, GPtrArray *errors
   return true;
 }
 
-static GPtrArray *parse_perm_subjects(const ConfValue *v, GPtrArray *errors) {
+/* at: where errors are reported (NULL: nowhere, as for nats-server's old
+ * style permissions, whose errors carry no position). */
+static GPtrArray *parse_perm_subjects(const ConfValue *v, const ConfValue *at, GPtrArray *errors) {
   GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
   if (conf_value_kind(v) == CONF_STRING) {
     g_ptr_array_add(out, g_strdup(conf_value_string(v)));
@@ -380,12 +418,12 @@ static GPtrArray *parse_perm_subjects(const ConfValue *v, GPtrArray *errors) {
       g_ptr_array_add(out, g_strdup(conf_value_string(e)));
     }
   } else {
-    report(errors, v, "Expected subject permissions to be a subject, or array of subjects, got %s", go_type(v));
+    report(errors, at, "Expected subject permissions to be a subject, or array of subjects, got %s", go_type(v));
     g_ptr_array_unref(out);
     return NULL;
   }
   for (guint i = 0; i < out->len; i++) {
-    if (!perm_subject_ok(out->pdata[i], v, errors)) {
+    if (!perm_subject_ok(out->pdata[i], at, errors)) {
       g_ptr_array_unref(out);
       return NULL;
     }
@@ -403,13 +441,13 @@ static AuthSubjectPerm *parse_variable_perms(const ConfValue *v, GPtrArray *erro
       const char *k = conf_value_map_key(v, i);
       const ConfValue *e = conf_value_map_value(v, i);
       if (g_ascii_strcasecmp(k, "allow") == 0) {
-        GPtrArray *s = parse_perm_subjects(e, errors);
+        GPtrArray *s = parse_perm_subjects(e, e, errors);
         if (s) {
           if (p->allow) g_ptr_array_unref(p->allow);
           p->allow = s;
         }
       } else if (g_ascii_strcasecmp(k, "deny") == 0) {
-        GPtrArray *s = parse_perm_subjects(e, errors);
+        GPtrArray *s = parse_perm_subjects(e, e, errors);
         if (s) {
           if (p->deny) g_ptr_array_unref(p->deny);
           p->deny = s;
@@ -421,7 +459,7 @@ static AuthSubjectPerm *parse_variable_perms(const ConfValue *v, GPtrArray *erro
     }
     return p;
   }
-  GPtrArray *s = parse_perm_subjects(v, errors);
+  GPtrArray *s = parse_perm_subjects(v, NULL, errors);
   if (!s) return NULL;
   AuthSubjectPerm *p = g_new0(AuthSubjectPerm, 1);
   p->allow = s;
@@ -526,14 +564,16 @@ static uint32_t parse_conn_types(const ConfValue *v, GPtrArray *errors) {
 /* Parses a users array; returns NULL after reporting when it is not one. */
 static GPtrArray *parse_users(const ConfValue *v, GPtrArray *errors) {
   if (conf_value_kind(v) != CONF_ARRAY) {
-    report(errors, v, "Expected users field to be an array, got %s", go_type(v));
+    g_autofree char *val = go_value(v);
+    report(errors, v, "Expected users field to be an array, got %s", val);
     return NULL;
   }
   GPtrArray *users = g_ptr_array_new_with_free_func((GDestroyNotify)auth_user_free);
   for (size_t i = 0; i < conf_value_array_len(v); i++) {
     const ConfValue *u = conf_value_array_get(v, i);
     if (conf_value_kind(u) != CONF_MAP) {
-      report(errors, u, "Expected user entry to be a map/struct, got %s", go_type(u));
+      g_autofree char *val = go_value(u);
+      report(errors, u, "Expected user entry to be a map/struct, got %s", val);
       continue;
     }
     AuthUser *user = g_new0(AuthUser, 1);
@@ -561,19 +601,19 @@ static GPtrArray *parse_users(const ConfValue *v, GPtrArray *errors) {
     bool has_user = user->username && *user->username;
     bool has_nkey = user->nkey && *user->nkey;
     if (!has_nkey && !has_user) {
-      report(errors, u, "User entry requires a user");
+      report(errors, last_field(u), "User entry requires a user");
       auth_user_free(user);
       break;
     }
     if (has_nkey) {
       uint8_t raw[32];
       if (!nkey_decode_public(user->nkey, NKEY_PREFIX_USER, raw)) {
-        report(errors, u, "Not a valid public nkey for a user");
+        report(errors, last_field(u), "Not a valid public nkey for a user");
         auth_user_free(user);
         break;
       }
       if ((user->username && *user->username) || (user->password && *user->password)) {
-        report(errors, u, "Nkey users do not take usernames or passwords");
+        report(errors, last_field(u), "Nkey users do not take usernames or passwords");
         auth_user_free(user);
         break;
       }
@@ -1114,6 +1154,17 @@ static void cache_prune(GHashTable *cache) {
   while (g_hash_table_iter_next(&it, NULL, NULL) && n++ <= AUTH_PRUNE_SIZE) g_hash_table_iter_remove(&it);
 }
 
+/* A NUL-terminated copy of subject for hash lookups: on the stack when it
+ * fits (no allocation per message), else in *heap. */
+static const char *lookup_key(const char *subject, size_t len, char *buf, size_t cap, char **heap) {
+  if (len < cap) {
+    memcpy(buf, subject, len);
+    buf[len] = '\0';
+    return buf;
+  }
+  return *heap = g_strndup(subject, len);
+}
+
 static bool client_pub_allowed(Client *c, const char *subject, size_t len) {
   ClientAuth *ca = c->auth;
   AuthPermissions *p = ca ? ca->perms : NULL;
@@ -1123,14 +1174,7 @@ static bool client_pub_allowed(Client *c, const char *subject, size_t len) {
   if (!ca->pcache) ca->pcache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   char key_buf[256];
   g_autofree char *key_heap = NULL;
-  const char *key;
-  if (len < sizeof key_buf) {
-    memcpy(key_buf, subject, len);
-    key_buf[len] = '\0';
-    key = key_buf;
-  } else {
-    key = key_heap = g_strndup(subject, len);
-  }
+  const char *key = lookup_key(subject, len, key_buf, sizeof key_buf, &key_heap);
   gpointer hit = g_hash_table_lookup(ca->pcache, key);
   if (hit) return GPOINTER_TO_INT(hit) == 2;
   bool allowed = auth_perms_pub_allowed(p, subject, len);
@@ -1218,11 +1262,13 @@ bool auth_client_deliver_allowed(Client *c, const char *subject, size_t len) {
   ClientAuth *ca = c->auth;
   if (!ca || !ca->deliver_deny || !ca->perms) return true;
   if (!ca->dcache) ca->dcache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-  g_autofree char *key = g_strndup(subject, len);
+  char key_buf[256];
+  g_autofree char *key_heap = NULL;
+  const char *key = lookup_key(subject, len, key_buf, sizeof key_buf, &key_heap);
   gpointer hit = g_hash_table_lookup(ca->dcache, key);
   if (hit) return GPOINTER_TO_INT(hit) == 2;
   bool denied = auth_perms_deliver_denied(ca->perms, subject, len);
-  g_hash_table_insert(ca->dcache, g_steal_pointer(&key), GINT_TO_POINTER(denied ? 1 : 2));
+  g_hash_table_insert(ca->dcache, g_strdup(key), GINT_TO_POINTER(denied ? 1 : 2));
   if (g_hash_table_size(ca->dcache) > AUTH_MAX_DENY_PERM_CACHE_SIZE) cache_prune(ca->dcache);
   return !denied;
 }

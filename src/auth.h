@@ -142,5 +142,8 @@ bool auth_client_deliver_allowed(Client *c, const char *subject, size_t len);
 void auth_client_track_reply(Client *c, const char *reply, size_t len);
 /* Effective max subscriptions for c (-1 = unlimited), from server and account. */
 int64_t auth_client_max_subs(const Client *c);
+/* CONNECT JSON for the trace log with the first password value replaced by
+ * [REDACTED], as nats-server's removePassFromTrace does. (transfer full) */
+char *auth_redact_password(const char *json, size_t len);
 /* Writes s as Go's %q does. */
 void auth_go_quote(GString *out, const char *s, size_t len);

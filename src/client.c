@@ -456,7 +456,10 @@ static NatsError on_connect(void *ctx, const char *json, size_t len) {
   Client *c = ctx;
   RETURN_IF_CLOSED(c);
   Server *s = c->srv;
-  log_trace(CLIENT_LOG_FMT "<<- [CONNECT %.*s]", CLIENT_LOG_ARGS(c), (int)len, json);
+  if (log_trace_enabled) {
+    g_autofree char *shown = auth_redact_password(json, len);
+    log_trace(CLIENT_LOG_FMT "<<- [CONNECT %s]", CLIENT_LOG_ARGS(c), shown);
+  }
   g_autoptr(JsonParser) parser = json_parser_new();
   if (!json_parser_load_from_data(parser, json, (gssize)len, NULL)) return NATS_ERR_CONNECT_PARSE;
   JsonNode *root = json_parser_get_root(parser);

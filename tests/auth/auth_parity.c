@@ -554,6 +554,10 @@ static const Scenario scenarios[] = {
      STEPS(SYNC(0, "CONNECT {\"user\":\"l1\",\"pass\":\"pw\"}\r\nSUB a 1\r\nSUB b 2\r\nSUB c 3\r\n"),
            SYNC(0, "PUB b 1\r\nx\r\nPUB c 1\r\ny\r\n")),
      STRS("-ERR 'maximum subscriptions exceeded'", "PONG", "MSG b 2 1", "PONG"), STRS("MSG c"), NULL},
+    {"/parity/authentication-authorization/R108/account-max-payload", "accounts.conf", NULL, run_steps,
+     STEPS(SYNC(0, "CONNECT {\"user\":\"p1\",\"pass\":\"pw\"}\r\nSUB m 1\r\nPUB m 8\r\n12345678\r\n"),
+           CLOSE(0, "PUB m 9\r\n123456789\r\n")),
+     STRS("MSG m 1 8", "12345678", "PONG", "-ERR 'Maximum Payload Violation'", "<closed>"), STRS("123456789"), NULL},
     /* R110–R113 permissions */
     {"/parity/authentication-authorization/R110/publish-allow", "users.conf", NULL, run_steps,
      STEPS(SYNC(0, "CONNECT {\"user\":\"limited\",\"pass\":\"pw\"}\r\nSUB foo.* 1\r\nPUB foo.ok 1\r\ny\r\nPUB req 1\r\n"

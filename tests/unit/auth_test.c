@@ -305,6 +305,19 @@ static void test_config(void) {
                 "invalid connection types");
 }
 
+static void test_redact(void) {
+  /* expectations from nats-server's removePassFromTrace */
+  const char *in = "{\"verbose\":false,\"user\":\"derek\",\"pass\":\"s3cr3t\",\"name\":\"x\"}";
+  g_autofree char *out = auth_redact_password(in, strlen(in));
+  g_assert_cmpstr(out, ==, "{\"verbose\":false,\"user\":\"derek\",\"pass\":\"[REDACTED]\",\"name\":\"x\"}");
+  const char *none = "{\"auth_token\":\"t\"}";
+  g_autofree char *same = auth_redact_password(none, strlen(none));
+  g_assert_cmpstr(same, ==, none);
+  const char *last = "{\"pass\":\"p\"}";
+  g_autofree char *l = auth_redact_password(last, strlen(last));
+  g_assert_cmpstr(l, ==, "{\"pass\":\"[REDACTED]\"}");
+}
+
 static void test_go_quote(void) {
   g_autoptr(GString) s = g_string_new(NULL);
   auth_go_quote(s, "a\"b\\c\n\x01", 7);
@@ -326,5 +339,6 @@ int main(int argc, char **argv) {
   g_test_add_func("/auth/perms/config-errors", test_perm_config_errors);
   g_test_add_func("/auth/config", test_config);
   g_test_add_func("/auth/go-quote", test_go_quote);
+  g_test_add_func("/auth/redact-password", test_redact);
   return g_test_run();
 }

@@ -1,0 +1,34 @@
+#!/bin/sh
+# auth_conf_check.sh CNATSD DIR — TAP: every DIR/invalid/Rnnn-name.conf is
+# rejected by `cnatsd -t` with the message `nats-server -t` prints (compared
+# without the program-name prefix; skipped when /usr/sbin/nats-server is
+# absent, the rejection itself is still checked).
+set -u
+cnatsd=$1
+dir=$2
+ref=${NATS_SERVER:-/usr/sbin/nats-server}
+[ -x "$ref" ] || ref=
+n=0
+fails=0
+for f in "$dir"/invalid/*.conf; do
+  base=$(basename "$f" .conf)
+  rowid=${base%%-*}
+  name=${base#*-}
+  n=$((n + 1))
+  path="/parity/authentication-authorization/$rowid/conf-$name"
+  mine=$(cd "$dir/invalid" && "$cnatsd" -t -c "$(basename "$f")" 2>&1 </dev/null)
+  rc=$?
+  mine=$(printf '%s\n' "$mine" | head -1 | sed 's/^cnatsd: //')
+  if [ $rc -eq 0 ]; then
+    fails=$((fails + 1)); echo "not ok $n $path"; echo "# cnatsd accepted it"; continue
+  fi
+  if [ -n "$ref" ]; then
+    theirs=$(cd "$dir/invalid" && "$ref" -t -c "$(basename "$f")" 2>&1 </dev/null | head -1 | sed 's/^nats-server: //')
+    if [ "$theirs" != "$mine" ]; then
+      fails=$((fails + 1)); echo "not ok $n $path"; echo "# nats-server: $theirs"; echo "# cnatsd:      $mine"; continue
+    fi
+  fi
+  echo "ok $n $path"
+done
+echo "1..$n"
+[ $fails -eq 0 ]
