@@ -13,6 +13,7 @@ struct Account {
   Sublist *sublist;      /* owned */
   uint32_t num_clients;  /* local clients bound to it */
   uint64_t in_msgs, in_bytes, out_msgs, out_bytes;
+  uint64_t slow_consumers;  /* clients of this account closed as slow consumers */
 };
 
 Account *account_new(const char *name, bool sublist_cache);   /* (transfer full) */

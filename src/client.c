@@ -185,6 +185,7 @@ void client_free(Client *c) {
 
 static void client_slow_consumer(Client *c, ClosedState reason, const char *detail) {
   c->srv->slow_consumers++;
+  if (c->acc) c->acc->slow_consumers++;
   log_info(CLIENT_LOG_FMT "Slow Consumer Detected: %s", CLIENT_LOG_ARGS(c), detail);
   client_close(c, reason);
 }

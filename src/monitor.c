@@ -1165,7 +1165,7 @@ static void handle_accstatz(Req *r) {
     jw_uint(&w, "msgs", a->in_msgs);
     jw_uint(&w, "bytes", a->in_bytes);
     jw_end_object(&w);
-    jw_int(&w, "slow_consumers", 0);
+    jw_uint(&w, "slow_consumers", a->slow_consumers);
     jw_end_object(&w);
   }
   jw_end_array(&w);

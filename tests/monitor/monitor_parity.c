@@ -61,8 +61,11 @@ static bool read_ports_file(Srv *s, int timeout_ms) {
       if (!g_str_has_suffix(name, suffix)) continue;
       g_autofree char *path = g_build_filename(s->dir, name, NULL);
       g_autoptr(JsonParser) p = json_parser_new();
+      /* nats-server writes the file in place: it may be empty or partial. */
       if (!json_parser_load_from_file(p, path, NULL)) continue;
-      JsonObject *o = json_node_get_object(json_parser_get_root(p));
+      JsonNode *root = json_parser_get_root(p);
+      if (!root || JSON_NODE_TYPE(root) != JSON_NODE_OBJECT) continue;
+      JsonObject *o = json_node_get_object(root);
       if (!json_object_has_member(o, "nats")) continue;
       const char *nats = json_array_get_string_element(json_object_get_array_member(o, "nats"), 0);
       s->port = atoi(strrchr(nats, ':') + 1);
@@ -1073,6 +1076,65 @@ static void test_flag_m(void) {
   with_servers(none, NULL, check_no_monitor);
 }
 
+/* A subscriber that never reads while a publisher floods it: both servers
+ * close it as a slow consumer and count it in varz and accstatz. */
+static void slow_consumer_on(Srv *s, int i, char **reason, int64_t *varz_sc, int64_t *acc_sc) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  int small = 4096;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)s->port)};
+  inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+  g_assert_cmpint(connect(fd, (struct sockaddr *)&a, sizeof a), ==, 0);
+  Conn *sub = g_new0(Conn, 1);
+  sub->fd = fd;
+  sub->in = g_string_new(NULL);
+  struct timeval tv = {.tv_sec = 5};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  g_assert_true(conn_wait_for(sub, "\r\n", 0));
+  conn_send(sub, "CONNECT {\"verbose\":false,\"name\":\"slow\"}\r\nSUB big 1\r\n");
+  conn_sync(sub);
+  Conn *pub = conn_open(s->port, "{\"verbose\":false,\"name\":\"flood\"}");
+  GString *batch = g_string_new(NULL);
+  char payload[4001];
+  memset(payload, 'x', 4000);
+  payload[4000] = '\0';
+  for (int k = 0; k < 64; k++) g_string_append_printf(batch, "PUB big 4000\r\n%s\r\n", payload);
+  for (int round = 0; round < 64; round++) send_all(pub->fd, batch->str, batch->len);
+  g_string_free(batch, TRUE);
+  conn_sync(pub);
+  g_usleep(300000);
+  g_autoptr(JsonNode) v = get_json(s, "/varz");
+  *varz_sc = jint(v, "slow_consumers");
+  g_autoptr(JsonNode) st = get_json(s, "/accstatz");
+  *acc_sc = jint(json_array_get_element(jarr(st, "account_statz"), 0), "slow_consumers");
+  g_autoptr(JsonNode) cz = get_json(s, "/connz?state=closed");
+  JsonArray *closed = jarr(cz, "connections");
+  *reason = g_strdup(closed && json_array_get_length(closed) ? jstr(json_array_get_element(closed, 0), "reason") : "");
+  conn_close(pub);
+  conn_close(sub);
+}
+
+static void test_slow_consumer(void) {
+  char *conf = write_conf("max_payload: 4096\nmax_pending: 65536\nhttp_port: -1\n");
+  const char *args[] = {"-c", conf, NULL};
+  char *reasons[2];
+  int64_t varz_sc[2], acc_sc[2];
+  for (int i = 0; i < 2; i++) {
+    Srv s = {.label = i ? "cnatsd" : "nats-server"};
+    g_assert_true(srv_start(&s, i ? cnatsd_path : GO_SERVER, args));
+    slow_consumer_on(&s, i, &reasons[i], &varz_sc[i], &acc_sc[i]);
+    srv_stop(&s);
+  }
+  g_assert_cmpint(varz_sc[0], ==, 1);
+  g_assert_cmpint(varz_sc[1], ==, varz_sc[0]);
+  g_assert_cmpint(acc_sc[1], ==, acc_sc[0]);
+  g_assert_cmpstr(reasons[1], ==, reasons[0]);
+  g_assert_true(g_str_has_prefix(reasons[1], "Slow Consumer"));
+  g_free(reasons[0]);
+  g_free(reasons[1]);
+  remove_conf(conf);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   /* A mismatch fails its test and the run goes on to the others. */
@@ -1109,6 +1171,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/parity/monitoring/R149/varz-connections", test_varz_connections);
   g_test_add_func("/parity/monitoring/R150/varz-messages", test_varz_messages);
   g_test_add_func("/parity/monitoring/R151/varz-slow-consumers", test_varz_slow_consumers);
+  g_test_add_func("/parity/monitoring/R151/slow-consumer-counted", test_slow_consumer);
   g_test_add_func("/parity/monitoring/R152/varz-cluster-gateway-leaf-blocks", test_varz_blocks);
   g_test_add_func("/parity/monitoring/R153/varz-jetstream-block", test_varz_jetstream_block);
   g_test_add_func("/parity/monitoring/R134/connz-default", test_connz_default);
