@@ -17,7 +17,9 @@
  * gateways, leaf nodes, JetStream) answer as Go does when they are off. */
 #include "monitor.h"
 
+#include <errno.h>
 #include <libsoup/soup.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1457,13 +1459,46 @@ bool monitor_start(Monitor *m, GError **error) {
                 host, o->http_port);
     return false;
   }
+  /* Bind the socket ourselves so a failure reads as nats-server's
+   * ("listen tcp 127.0.0.1:8222: bind: address already in use"). */
   g_autoptr(GSocketAddress) sa = g_inet_socket_address_new(ia, (guint16)port);
+  struct sockaddr_storage ss;
+  gsize sslen = g_socket_address_get_native_size(sa);
+  g_socket_address_to_native(sa, &ss, sizeof ss, NULL);
+  int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const char *step = "socket";
+  if (fd >= 0) {
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    step = "bind";
+    if (bind(fd, (struct sockaddr *)&ss, (socklen_t)sslen) == 0) {
+      step = "listen";
+      if (listen(fd, 128) == 0) step = NULL;
+    }
+  }
+  if (step) {
+    int e = errno;
+    if (fd >= 0) close(fd);
+    g_autofree char *msg = g_ascii_strdown(g_strerror(e), -1);
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                strchr(host, ':') ? "Can't start monitoring: can't listen to the monitor port: listen tcp [%s]:%d: %s: %s"
+                                  : "Can't start monitoring: can't listen to the monitor port: listen tcp %s:%d: %s: %s",
+                host, port, step, msg);
+    return false;
+  }
+  GSocket *gsock = g_socket_new_from_fd(fd, NULL);
+  if (!gsock) {
+    close(fd);
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "Can't start monitoring: socket setup failed");
+    return false;
+  }
   m->soup = soup_server_new(NULL, NULL);
   soup_server_add_handler(m->soup, NULL, monitor_handle, m, NULL);
   GError *lerr = NULL;
-  if (!soup_server_listen(m->soup, sa, 0, &lerr)) {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "can't listen to the monitor port: listen tcp %s:%d: %s", host,
-                port, lerr->message);
+  bool ok = soup_server_listen_socket(m->soup, gsock, 0, &lerr);
+  g_object_unref(gsock);
+  if (!ok) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "Can't start monitoring: %s", lerr->message);
     g_error_free(lerr);
     g_clear_object(&m->soup);
     return false;

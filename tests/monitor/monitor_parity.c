@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -80,6 +81,10 @@ static bool read_ports_file(Srv *s, int timeout_ms) {
   return false;
 }
 
+/* Runs in the child before exec: the server dies with the test program,
+ * even when an abort skips srv_stop(). */
+static void child_die_with_parent(gpointer unused) { prctl(PR_SET_PDEATHSIG, SIGKILL); }
+
 static bool srv_start(Srv *s, const char *exe, const char *const *extra) {
   s->dir = g_dir_make_tmp("monparity-XXXXXX", NULL);
   GPtrArray *argv = g_ptr_array_new();
@@ -90,8 +95,8 @@ static bool srv_start(Srv *s, const char *exe, const char *const *extra) {
   g_ptr_array_add(argv, NULL);
   GError *err = NULL;
   bool ok = g_spawn_async(NULL, (char **)argv->pdata, NULL,
-                          G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
-                          NULL, &s->pid, &err);
+                          G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                          child_die_with_parent, NULL, &s->pid, &err);
   g_ptr_array_free(argv, TRUE);
   if (!ok) {
     g_printerr("# spawn %s: %s\n", exe, err->message);
@@ -1135,6 +1140,37 @@ static void test_slow_consumer(void) {
   remove_conf(conf);
 }
 
+/* The fatal line when the monitoring port is taken, and the exit code. */
+static char *fatal_line(const char *exe, int port, int *status) {
+  g_autofree char *ports = g_strdup_printf("%d", port);
+  const char *argv[] = {exe, "-a", "127.0.0.1", "-p", "-1", "-m", ports, NULL};
+  g_autofree char *out = NULL, *err = NULL;
+  g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, child_die_with_parent, NULL, &out, &err,
+                             status, NULL));
+  g_autofree char *all = g_strconcat(out, err, NULL);
+  const char *f = strstr(all, "[FTL] ");
+  if (!f) return g_strdup("");
+  const char *nl = strchr(f, '\n');
+  return g_strndup(f, nl ? (gsize)(nl - f) : strlen(f));
+}
+
+static void test_monitor_port_in_use(void) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET};
+  inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+  g_assert_cmpint(bind(fd, (struct sockaddr *)&a, sizeof a), ==, 0);
+  g_assert_cmpint(listen(fd, 1), ==, 0);
+  socklen_t al = sizeof a;
+  getsockname(fd, (struct sockaddr *)&a, &al);
+  int gs, cs;
+  g_autofree char *g = fatal_line(GO_SERVER, ntohs(a.sin_port), &gs);
+  g_autofree char *c = fatal_line(cnatsd_path, ntohs(a.sin_port), &cs);
+  close(fd);
+  g_assert_true(g_str_has_prefix(g, "[FTL] Can't start monitoring"));
+  g_assert_cmpstr(c, ==, g);
+  g_assert_cmpint(WIFEXITED(cs) ? WEXITSTATUS(cs) : -1, ==, WIFEXITED(gs) ? WEXITSTATUS(gs) : -2);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   /* A mismatch fails its test and the run goes on to the others. */
@@ -1196,6 +1232,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/parity/configuration/R122/config-monitor-port", test_config_monitor_port);
   g_test_add_func("/parity/configuration/R122/config-http", test_config_http);
   g_test_add_func("/parity/configuration/R122/config-http-base-path", test_config_base_path);
+  g_test_add_func("/parity/configuration/R122/monitor-port-in-use", test_monitor_port_in_use);
 
   int rc = g_test_run();
   for (int i = 0; i < 2; i++)
