@@ -466,7 +466,7 @@ static void build_situation(int i) {
   conn_send(a, "SUB foo 1\r\nSUB bar.* q 2\r\nPUB nobody 5\r\nhello\r\n");
   conn_sync(a);
   g_usleep(30000);
-  Conn *b = conns[i][1] = conn_open(s->port, "{\"verbose\":false,\"name\":\"beta\",\"lang\":\"go\",\"version\":\"2.0\"}");
+  Conn *b = conns[i][1] = conn_open(s->port, "{\"verbose\":false,\"name\":\"beta\",\"lang\":\"go\",\"version\":\"2.0\",\"user\":\"bob\",\"pass\":\"x\"}");
   conn_sync(b);
   g_usleep(30000);
   Conn *cg = conns[i][2] = conn_open(s->port, "{\"verbose\":false,\"name\":\"gamma\"}");
@@ -484,7 +484,7 @@ static void build_situation(int i) {
   conn_send(a, "UNSUB 99\r\n");
   conn_sync(a);
   g_usleep(30000);
-  Conn *d = conn_open(s->port, "{\"verbose\":false,\"name\":\"delta\"}");
+  Conn *d = conn_open(s->port, "{\"verbose\":false,\"name\":\"delta\",\"user\":\"dan\"}");
   conn_send(d, "SUB gone 7\r\n");
   conn_sync(d);
   conn_close(d);
@@ -808,6 +808,25 @@ static void test_connz_filter(void) {
     assert_same_int(g, c, "limit");
     g_autofree char *gn = conn_names(g), *cn = conn_names(c);
     if (strcmp(gn, cn) != 0) g_test_fail_printf("%s: %s vs %s", paths[i], gn, cn);
+  }
+  /* user filter and authorized_user (no auth configured: CONNECT's user) */
+  const char *upaths[] = {"/connz?user=bob", "/connz?user=dan&state=closed", "/connz?user=dan&state=any",
+                          "/connz?auth=1&state=any", "/connz?auth=1&user=bob"};
+  for (size_t i = 0; i < G_N_ELEMENTS(upaths); i++) {
+    g_autoptr(JsonNode) gu = get_json(&go_srv, upaths[i]);
+    g_autoptr(JsonNode) cu = get_json(&c_srv, upaths[i]);
+    assert_same_shape(gu, cu, NULL);
+    assert_same_int(gu, cu, "num_connections");
+    g_autofree char *gn = conn_names(gu), *cn = conn_names(cu);
+    if (strcmp(gn, cn) != 0) g_test_fail_printf("%s: %s vs %s", upaths[i], gn, cn);
+    JsonArray *ga = jarr(gu, "connections"), *ca = jarr(cu, "connections");
+    for (guint k = 0; ga && ca && k < MIN(json_array_get_length(ga), json_array_get_length(ca)); k++)
+      assert_same_str(json_array_get_element(ga, k), json_array_get_element(ca, k), "authorized_user");
+  }
+  {
+    g_autoptr(JsonNode) cu = get_json(&c_srv, "/connz?user=bob");
+    g_autofree char *cn = conn_names(cu);
+    g_assert_cmpstr(cn, ==, "beta");
   }
   BOTH("/connz?acc=nope");
   assert_same_str(g, c, "server_id");
@@ -1171,6 +1190,26 @@ static void test_monitor_port_in_use(void) {
   g_assert_cmpint(WIFEXITED(cs) ? WEXITSTATUS(cs) : -1, ==, WIFEXITED(gs) ? WEXITSTATUS(gs) : -2);
 }
 
+/* The ports file names the monitoring listener as nats-server's does. */
+static void test_ports_file(void) {
+  for (int i = 0; i < 2; i++) {
+    Srv *s = servers[i];
+    g_autoptr(GDir) d = g_dir_open(s->dir, 0, NULL);
+    const char *name;
+    g_autofree char *suffix = g_strdup_printf("_%d.ports", (int)s->pid);
+    g_autofree char *text = NULL;
+    while (d && (name = g_dir_read_name(d)))
+      if (g_str_has_suffix(name, suffix)) {
+        g_autofree char *path = g_build_filename(s->dir, name, NULL);
+        g_file_get_contents(path, &text, NULL, NULL);
+      }
+    g_assert_nonnull(text);
+    g_autofree char *want = g_strdup_printf("{\"nats\":[\"nats://127.0.0.1:%d\"],\"monitoring\":[\"http://127.0.0.1:%d\"]}",
+                                            s->port, s->mon_port);
+    g_assert_cmpstr(text, ==, want);
+  }
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   /* A mismatch fails its test and the run goes on to the others. */
@@ -1229,6 +1268,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/parity/monitoring/R138/leafz", test_leafz);
   g_test_add_func("/parity/monitoring/R142/jsz", test_jsz);
   g_test_add_func("/parity/configuration/R122/flag-m", test_flag_m);
+  g_test_add_func("/parity/configuration/R122/ports-file-monitoring", test_ports_file);
   g_test_add_func("/parity/configuration/R122/config-monitor-port", test_config_monitor_port);
   g_test_add_func("/parity/configuration/R122/config-http", test_config_http);
   g_test_add_func("/parity/configuration/R122/config-http-base-path", test_config_base_path);
