@@ -59,7 +59,7 @@ typedef struct ClosedConn {
   char ip[48];
   int port;
   int64_t start, last, stop;   /* µs since epoch */
-  char *reason;                /* borrowed: static string */
+  const char *reason;          /* borrowed: static string */
   int64_t rtt_us;
   char *uptime, *idle;         /* owned, computed at close as Go does */
   int64_t pending;
@@ -546,7 +546,7 @@ void monitor_record_closed(Monitor *m, Client *c) {
   cc->start = c->start_time_real;
   cc->last = client_last_activity_real(c, now);
   cc->stop = now;
-  cc->reason = (char *)errors_closed_state_string(c->close_reason);
+  cc->reason = errors_closed_state_string(c->close_reason);
   cc->rtt_us = c->rtt_us;
   cc->uptime = uptime_string(now - cc->start);
   cc->idle = uptime_string(now - cc->last);
