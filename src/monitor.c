@@ -1321,6 +1321,8 @@ static void handle_root(Req *r) {
 
 /* ---- dispatch ------------------------------------------------------------ */
 
+static char *normalize_base_path(const char *p);
+
 typedef void (*Handler)(Req *r);
 
 static const struct {
@@ -1369,6 +1371,25 @@ static void monitor_handle(SoupServer *server, SoupServerMessage *msg, const cha
   }
   g_autofree char *decoded = g_uri_unescape_string(path, NULL);
   const char *p = decoded ? decoded : path;
+  /* Go's ServeMux answers a path that is not in clean form ("//varz",
+   * "/a/../varz") with a permanent redirect to the clean one. */
+  g_autofree char *clean = normalize_base_path(p);
+  size_t plen = strlen(p);
+  if (plen > 1 && p[plen - 1] == '/' && strcmp(clean, "/") != 0) {
+    char *with_slash = g_strconcat(clean, "/", NULL);
+    g_free(clean);
+    clean = with_slash;
+  }
+  if (strcmp(clean, p) != 0 && soup_server_message_get_method(msg) != SOUP_METHOD_CONNECT) {
+    g_autofree char *loc = raw ? g_strconcat(clean, "?", raw, NULL) : g_strdup(clean);
+    g_autofree char *esc = g_markup_escape_text(loc, -1);
+    g_autofree char *body = g_strdup_printf("<a href=\"%s\">Moved Permanently</a>.\n\n", esc);
+    soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Location", loc);
+    soup_server_message_set_status(msg, SOUP_STATUS_MOVED_PERMANENTLY, NULL);
+    soup_server_message_set_response(msg, "text/html; charset=utf-8", SOUP_MEMORY_COPY, body, strlen(body));
+    g_hash_table_destroy(r.query);
+    return;
+  }
   size_t blen = strcmp(m->base_path, "/") == 0 ? 0 : strlen(m->base_path);
   bool handled = false;
   if (strcmp(p, m->base_path) == 0) {

@@ -511,6 +511,14 @@ static void test_root(void) {
     for (size_t k = 0; k < G_N_ELEMENTS(links); k++)
       if (!strstr(r.body, links[k])) g_test_fail_printf("%s: index lacks %s", servers[i]->label, links[k]);
     resp_clear(&r);
+    /* Go's ServeMux: unclean paths redirect, a trailing slash is another path. */
+    Resp rd = http_get(servers[i], "//varz?a=1");
+    g_assert_cmpint(rd.status, ==, 301);
+    g_assert_cmpstr(rd.body, ==, "<a href=\"/varz?a=1\">Moved Permanently</a>.\n\n");
+    resp_clear(&rd);
+    Resp ts = http_get(servers[i], "/connz/");
+    g_assert_cmpint(ts.status, ==, 404);
+    resp_clear(&ts);
     Resp nf = http_get(servers[i], "/nothere");
     g_assert_cmpint(nf.status, ==, 404);
     g_assert_cmpstr(nf.body, ==, "404 page not found\n");
