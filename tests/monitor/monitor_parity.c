@@ -1218,6 +1218,36 @@ static void test_ports_file(void) {
   }
 }
 
+/* A client that never answers PING is closed as stale; /connz?state=closed
+ * shows it with the same reason on both servers. */
+static void test_stale_connection(void) {
+  char *conf = write_conf("ping_interval: \"200ms\"\nping_max: 1\nhttp_port: -1\n");
+  const char *args[] = {"-c", conf, NULL};
+  char *reasons[2];
+  for (int i = 0; i < 2; i++) {
+    Srv s = {.label = i ? "cnatsd" : "nats-server"};
+    g_assert_true(srv_start(&s, i ? cnatsd_path : GO_SERVER, args));
+    Conn *c = conn_open(s.port, "{\"verbose\":false,\"name\":\"sleepy\"}");
+    JsonArray *closed = NULL;
+    g_autoptr(JsonNode) cz = NULL;
+    for (int tries = 0; tries < 40; tries++) {  /* up to 4 s */
+      g_usleep(100000);
+      if (cz) json_node_unref(cz);
+      cz = get_json(&s, "/connz?state=closed");
+      closed = jarr(cz, "connections");
+      if (closed && json_array_get_length(closed) > 0) break;
+    }
+    reasons[i] = g_strdup(closed && json_array_get_length(closed) ? jstr(json_array_get_element(closed, 0), "reason") : "");
+    conn_close(c);
+    srv_stop(&s);
+  }
+  g_assert_cmpstr(reasons[0], ==, "Stale Connection");
+  g_assert_cmpstr(reasons[1], ==, reasons[0]);
+  g_free(reasons[0]);
+  g_free(reasons[1]);
+  remove_conf(conf);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   /* A mismatch fails its test and the run goes on to the others. */
@@ -1267,6 +1297,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/parity/monitoring/R159/connz-paging", test_connz_paging);
   g_test_add_func("/parity/monitoring/R160/connz-subs-detail", test_connz_subs);
   g_test_add_func("/parity/monitoring/R163/connz-mqtt-client", test_connz_mqtt);
+  g_test_add_func("/parity/ping-pong/R195/stale-connection-in-connz", test_stale_connection);
   g_test_add_func("/parity/monitoring/R139/subsz", test_subsz);
   g_test_add_func("/parity/monitoring/R140/accountz", test_accountz);
   g_test_add_func("/parity/monitoring/R141/accstatz", test_accstatz);
