@@ -469,6 +469,7 @@ void server_free(Server *s) {
   for (GList *l = clients; l; l = l->next) client_close(l->data, CLOSED_SERVER_SHUTDOWN);
   g_list_free(clients);
   s->shutting_down = true;
+  if (s->main_loop) g_main_loop_unref(s->main_loop);  /* created by server_run */
   s->main_loop = NULL;
   server_post_dispatch(s);
   g_hash_table_destroy(s->clients);
