@@ -18,7 +18,9 @@
 #include "monitor.h"
 
 #include <errno.h>
+#include <glib-unix.h>
 #include <libsoup/soup.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +76,8 @@ typedef struct ClosedConn {
 struct Monitor {
   Server *srv;                 /* borrowed: owns us */
   SoupServer *soup;            /* owned; NULL when monitoring is off */
+  int listen_fd;               /* owned; -1 when off */
+  guint listen_source;         /* g_unix_fd_add source on listen_fd */
   char *host;                  /* owned: the bound host as configured */
   int port;                    /* bound port */
   char *base_path;             /* owned: normalized, "/" or "/x" without trailing '/' */
@@ -1311,6 +1315,7 @@ static char *normalize_base_path(const char *p) {
 Monitor *monitor_new(Server *s) {
   Monitor *m = g_new0(Monitor, 1);
   m->srv = s;
+  m->listen_fd = -1;
   int64_t cap = s->opts->max_closed_clients;
   if (cap <= 0) cap = DEFAULT_MAX_CLOSED_CLIENTS;
   m->closed_cap = (guint)MIN(cap, (int64_t)G_MAXINT32);
@@ -1322,6 +1327,8 @@ Monitor *monitor_new(Server *s) {
 
 void monitor_free(Monitor *m) {
   if (!m) return;
+  if (m->listen_source) g_source_remove(m->listen_source);
+  if (m->listen_fd >= 0) close(m->listen_fd);
   if (m->soup) {
     soup_server_disconnect(m->soup);
     g_object_unref(m->soup);
@@ -1332,6 +1339,28 @@ void monitor_free(Monitor *m) {
   g_free(m->base_path);
   g_free(m->host);
   g_free(m);
+}
+
+static gboolean monitor_on_accept(gint fd, GIOCondition cond, gpointer data) {
+  Monitor *m = data;
+  for (int i = 0; i < 64; i++) {
+    int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (cfd < 0) break;  /* EAGAIN, or out of fds: try again on the next wakeup */
+    GSocket *sock = g_socket_new_from_fd(cfd, NULL);
+    if (!sock) {
+      close(cfd);
+      continue;
+    }
+    GSocketConnection *conn = g_socket_connection_factory_create_connection(sock);
+    GSocketAddress *local = g_socket_get_local_address(sock, NULL);
+    GSocketAddress *remote = g_socket_get_remote_address(sock, NULL);
+    soup_server_accept_iostream(m->soup, G_IO_STREAM(conn), local, remote, NULL);
+    g_clear_object(&local);
+    g_clear_object(&remote);
+    g_object_unref(conn);
+    g_object_unref(sock);
+  }
+  return G_SOURCE_CONTINUE;
 }
 
 bool monitor_start(Monitor *m, GError **error) {
@@ -1383,32 +1412,18 @@ bool monitor_start(Monitor *m, GError **error) {
                 host, port, step, msg);
     return false;
   }
-  GSocket *gsock = g_socket_new_from_fd(fd, NULL);
-  if (!gsock) {
-    close(fd);
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "Can't start monitoring: socket setup failed");
-    return false;
-  }
+  /* We accept and hand each connection to libsoup: libsoup 3.2's own
+   * listener leaks every accepted GSocket (fixed upstream in 3.3). */
+  g_unix_set_fd_nonblocking(fd, TRUE, NULL);
+  m->listen_fd = fd;
   m->soup = soup_server_new(NULL, NULL);
   soup_server_add_handler(m->soup, NULL, monitor_handle, m, NULL);
-  GError *lerr = NULL;
-  bool ok = soup_server_listen_socket(m->soup, gsock, 0, &lerr);
-  g_object_unref(gsock);
-  if (!ok) {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "Can't start monitoring: %s", lerr->message);
-    g_error_free(lerr);
-    g_clear_object(&m->soup);
-    return false;
-  }
-  GSList *listeners = soup_server_get_listeners(m->soup);
-  if (listeners) {
-    GSocketAddress *local = g_socket_get_local_address(listeners->data, NULL);
-    if (local) {
-      m->port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(local));
-      g_object_unref(local);
-    }
-  }
-  g_slist_free(listeners);
+  m->listen_source = g_unix_fd_add(fd, G_IO_IN, monitor_on_accept, m);
+  struct sockaddr_storage bound;
+  socklen_t blen = sizeof bound;
+  if (getsockname(fd, (struct sockaddr *)&bound, &blen) == 0)
+    m->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                                : ((struct sockaddr_in *)&bound)->sin_port);
   m->host = g_strdup(host);
   if (strchr(host, ':')) log_info("Starting http monitor on [%s]:%d", host, m->port);
   else log_info("Starting http monitor on %s:%d", host, m->port);
