@@ -77,7 +77,7 @@ struct Monitor {
   Server *srv;                 /* borrowed: owns us */
   SoupServer *soup;            /* owned; NULL when monitoring is off */
   int listen_fd;               /* owned; -1 when off */
-  guint listen_source;         /* g_unix_fd_add source on listen_fd */
+  guint listen_source;         /* fd source on listen_fd, or the timeout resuming it */
   char *host;                  /* owned: the bound host as configured */
   int port;                    /* bound port */
   char *base_path;             /* owned: normalized, "/" or "/x" without trailing '/' */
@@ -1341,11 +1341,26 @@ void monitor_free(Monitor *m) {
   g_free(m);
 }
 
+static gboolean monitor_on_accept(gint fd, GIOCondition cond, gpointer data);
+
+static gboolean monitor_accept_resume(gpointer data) {
+  Monitor *m = data;
+  m->listen_source = g_unix_fd_add(m->listen_fd, G_IO_IN, monitor_on_accept, m);
+  return G_SOURCE_REMOVE;
+}
+
 static gboolean monitor_on_accept(gint fd, GIOCondition cond, gpointer data) {
   Monitor *m = data;
   for (int i = 0; i < 64; i++) {
     int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (cfd < 0) break;  /* EAGAIN, or out of fds: try again on the next wakeup */
+    if (cfd < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED) break;
+      /* Out of fds or memory: the listener stays readable, so pause it
+       * instead of spinning, as the client listener does. */
+      log_error("monitoring: accept error: %s", g_strerror(errno));
+      m->listen_source = g_timeout_add(100, monitor_accept_resume, m);
+      return G_SOURCE_REMOVE;
+    }
     GSocket *sock = g_socket_new_from_fd(cfd, NULL);
     if (!sock) {
       close(cfd);
