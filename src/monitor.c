@@ -17,7 +17,11 @@
  * gateways, leaf nodes, JetStream) answer as Go does when they are off. */
 #include "monitor.h"
 
+#include <errno.h>
+#include <glib-unix.h>
 #include <libsoup/soup.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,7 +61,7 @@ typedef struct ClosedConn {
   char ip[48];
   int port;
   int64_t start, last, stop;   /* µs since epoch */
-  char *reason;                /* borrowed: static string */
+  const char *reason;          /* borrowed: static string */
   int64_t rtt_us;
   char *uptime, *idle;         /* owned, computed at close as Go does */
   int64_t pending;
@@ -72,6 +76,8 @@ typedef struct ClosedConn {
 struct Monitor {
   Server *srv;                 /* borrowed: owns us */
   SoupServer *soup;            /* owned; NULL when monitoring is off */
+  int listen_fd;               /* owned; -1 when off */
+  guint listen_source;         /* fd source on listen_fd, or the timeout resuming it */
   char *host;                  /* owned: the bound host as configured */
   int port;                    /* bound port */
   char *base_path;             /* owned: normalized, "/" or "/x" without trailing '/' */
@@ -86,130 +92,6 @@ struct Monitor {
   int64_t cpu_last_sample_us;  /* monotonic */
   double cpu_pcpu;
 };
-
-/* ---- formatting ---------------------------------------------------------- */
-
-static void append_frac(GString *out, uint64_t v, int prec) {
-  /* v / 10^prec with trailing zeros (and a bare '.') dropped, as Go's fmtFrac. */
-  uint64_t pow = 1;
-  for (int i = 0; i < prec; i++) pow *= 10;
-  g_string_append_printf(out, "%" G_GUINT64_FORMAT, v / pow);
-  uint64_t frac = v % pow;
-  if (!frac) return;
-  char digits[24];
-  snprintf(digits, sizeof digits, "%0*" G_GUINT64_FORMAT, prec, frac);
-  int n = prec;
-  while (n > 0 && digits[n - 1] == '0') n--;
-  g_string_append_c(out, '.');
-  g_string_append_len(out, digits, n);
-}
-
-void monitor_format_duration(GString *out, int64_t ns) {
-  if (ns == 0) {
-    g_string_append(out, "0s");
-    return;
-  }
-  uint64_t u = ns < 0 ? (uint64_t)(-(ns + 1)) + 1 : (uint64_t)ns;
-  if (ns < 0) g_string_append_c(out, '-');
-  if (u < 1000000000ULL) {
-    if (u < 1000) {
-      g_string_append_printf(out, "%" G_GUINT64_FORMAT "ns", u);
-    } else if (u < 1000000) {
-      append_frac(out, u, 3);
-      g_string_append(out, "\xc2\xb5s");
-    } else {
-      append_frac(out, u, 6);
-      g_string_append(out, "ms");
-    }
-    return;
-  }
-  uint64_t secs_ns = u % 60000000000ULL;
-  uint64_t mins = u / 60000000000ULL;
-  uint64_t hours = mins / 60;
-  mins %= 60;
-  if (hours) g_string_append_printf(out, "%" G_GUINT64_FORMAT "h", hours);
-  if (hours || mins) g_string_append_printf(out, "%" G_GUINT64_FORMAT "m", mins);
-  append_frac(out, secs_ns, 9);
-  g_string_append_c(out, 's');
-}
-
-void monitor_format_uptime(GString *out, int64_t us) {
-  int64_t tsecs = us / G_USEC_PER_SEC;
-  int64_t tmins = tsecs / 60, thrs = tmins / 60, tdays = thrs / 24, tyrs = tdays / 365;
-  if (tyrs > 0)
-    g_string_append_printf(out, "%" G_GINT64_FORMAT "y%" G_GINT64_FORMAT "d%" G_GINT64_FORMAT "h%" G_GINT64_FORMAT
-                                "m%" G_GINT64_FORMAT "s",
-                           tyrs, tdays % 365, thrs % 24, tmins % 60, tsecs % 60);
-  else if (tdays > 0)
-    g_string_append_printf(out, "%" G_GINT64_FORMAT "d%" G_GINT64_FORMAT "h%" G_GINT64_FORMAT "m%" G_GINT64_FORMAT "s",
-                           tdays, thrs % 24, tmins % 60, tsecs % 60);
-  else if (thrs > 0)
-    g_string_append_printf(out, "%" G_GINT64_FORMAT "h%" G_GINT64_FORMAT "m%" G_GINT64_FORMAT "s", thrs, tmins % 60,
-                           tsecs % 60);
-  else if (tmins > 0)
-    g_string_append_printf(out, "%" G_GINT64_FORMAT "m%" G_GINT64_FORMAT "s", tmins, tsecs % 60);
-  else
-    g_string_append_printf(out, "%" G_GINT64_FORMAT "s", tsecs);
-}
-
-void monitor_format_time(GString *out, int64_t us, bool utc) {
-  time_t secs = (time_t)(us / G_USEC_PER_SEC);
-  int64_t frac = us % G_USEC_PER_SEC;
-  if (frac < 0) {
-    frac += G_USEC_PER_SEC;
-    secs--;
-  }
-  struct tm tm;
-  if (utc) gmtime_r(&secs, &tm);
-  else localtime_r(&secs, &tm);
-  g_string_append_printf(out, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                         tm.tm_hour, tm.tm_min, tm.tm_sec);
-  if (frac) {
-    char digits[8];
-    snprintf(digits, sizeof digits, "%06" G_GINT64_FORMAT, frac);
-    int n = 6;
-    while (n > 0 && digits[n - 1] == '0') n--;
-    g_string_append_c(out, '.');
-    g_string_append_len(out, digits, n);
-  }
-  long off = utc ? 0 : tm.tm_gmtoff;
-  if (off == 0) {
-    g_string_append_c(out, 'Z');
-  } else {
-    char sign = off < 0 ? '-' : '+';
-    if (off < 0) off = -off;
-    g_string_append_printf(out, "%c%02ld:%02ld", sign, off / 3600, (off / 60) % 60);
-  }
-}
-
-static void jw_time(JsonW *w, const char *key, int64_t us, bool utc) {
-  jw_key(w, key);
-  g_string_append_c(w->out, '"');
-  monitor_format_time(w->out, us, utc);
-  g_string_append_c(w->out, '"');
-}
-
-static void jw_uptime(JsonW *w, const char *key, int64_t us) {
-  jw_key(w, key);
-  g_string_append_c(w->out, '"');
-  monitor_format_uptime(w->out, us);
-  g_string_append_c(w->out, '"');
-}
-
-static char *uptime_string(int64_t us) {
-  GString *s = g_string_new(NULL);
-  monitor_format_uptime(s, us);
-  return g_string_free(s, FALSE);
-}
-
-/* Go's getRTT().String(): 0 prints "0s"; sub-millisecond values are shown
- * to the microsecond, which is our resolution anyway. */
-static void jw_rtt(JsonW *w, const char *key, int64_t rtt_us) {
-  jw_key(w, key);
-  g_string_append_c(w->out, '"');
-  monitor_format_duration(w->out, rtt_us * 1000);
-  g_string_append_c(w->out, '"');
-}
 
 /* ---- Go strconv, for query parameters ------------------------------------ */
 
@@ -544,10 +426,10 @@ void monitor_record_closed(Monitor *m, Client *c) {
   cc->start = c->start_time_real;
   cc->last = client_last_activity_real(c, now);
   cc->stop = now;
-  cc->reason = (char *)errors_closed_state_string(c->close_reason);
+  cc->reason = errors_closed_state_string(c->close_reason);
   cc->rtt_us = c->rtt_us;
-  cc->uptime = uptime_string(now - cc->start);
-  cc->idle = uptime_string(now - cc->last);
+  cc->uptime = jw_uptime_string(now - cc->start);
+  cc->idle = jw_uptime_string(now - cc->last);
   cc->pending = (int64_t)c->out.pending;
   cc->in_msgs = (int64_t)c->in_msgs;
   cc->out_msgs = (int64_t)c->out_msgs;
@@ -1319,6 +1201,8 @@ static void handle_root(Req *r) {
 
 /* ---- dispatch ------------------------------------------------------------ */
 
+static char *normalize_base_path(const char *p);
+
 typedef void (*Handler)(Req *r);
 
 static const struct {
@@ -1367,6 +1251,25 @@ static void monitor_handle(SoupServer *server, SoupServerMessage *msg, const cha
   }
   g_autofree char *decoded = g_uri_unescape_string(path, NULL);
   const char *p = decoded ? decoded : path;
+  /* Go's ServeMux answers a path that is not in clean form ("//varz",
+   * "/a/../varz") with a permanent redirect to the clean one. */
+  g_autofree char *clean = normalize_base_path(p);
+  size_t plen = strlen(p);
+  if (plen > 1 && p[plen - 1] == '/' && strcmp(clean, "/") != 0) {
+    char *with_slash = g_strconcat(clean, "/", NULL);
+    g_free(clean);
+    clean = with_slash;
+  }
+  if (strcmp(clean, p) != 0 && soup_server_message_get_method(msg) != SOUP_METHOD_CONNECT) {
+    g_autofree char *loc = raw ? g_strconcat(clean, "?", raw, NULL) : g_strdup(clean);
+    g_autofree char *esc = g_markup_escape_text(loc, -1);
+    g_autofree char *body = g_strdup_printf("<a href=\"%s\">Moved Permanently</a>.\n\n", esc);
+    soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Location", loc);
+    soup_server_message_set_status(msg, SOUP_STATUS_MOVED_PERMANENTLY, NULL);
+    soup_server_message_set_response(msg, "text/html; charset=utf-8", SOUP_MEMORY_COPY, body, strlen(body));
+    g_hash_table_destroy(r.query);
+    return;
+  }
   size_t blen = strcmp(m->base_path, "/") == 0 ? 0 : strlen(m->base_path);
   bool handled = false;
   if (strcmp(p, m->base_path) == 0) {
@@ -1412,6 +1315,7 @@ static char *normalize_base_path(const char *p) {
 Monitor *monitor_new(Server *s) {
   Monitor *m = g_new0(Monitor, 1);
   m->srv = s;
+  m->listen_fd = -1;
   int64_t cap = s->opts->max_closed_clients;
   if (cap <= 0) cap = DEFAULT_MAX_CLOSED_CLIENTS;
   m->closed_cap = (guint)MIN(cap, (int64_t)G_MAXINT32);
@@ -1423,6 +1327,8 @@ Monitor *monitor_new(Server *s) {
 
 void monitor_free(Monitor *m) {
   if (!m) return;
+  if (m->listen_source) g_source_remove(m->listen_source);
+  if (m->listen_fd >= 0) close(m->listen_fd);
   if (m->soup) {
     soup_server_disconnect(m->soup);
     g_object_unref(m->soup);
@@ -1433,6 +1339,43 @@ void monitor_free(Monitor *m) {
   g_free(m->base_path);
   g_free(m->host);
   g_free(m);
+}
+
+static gboolean monitor_on_accept(gint fd, GIOCondition cond, gpointer data);
+
+static gboolean monitor_accept_resume(gpointer data) {
+  Monitor *m = data;
+  m->listen_source = g_unix_fd_add(m->listen_fd, G_IO_IN, monitor_on_accept, m);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean monitor_on_accept(gint fd, GIOCondition cond, gpointer data) {
+  Monitor *m = data;
+  for (int i = 0; i < 64; i++) {
+    int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (cfd < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED) break;
+      /* Out of fds or memory: the listener stays readable, so pause it
+       * instead of spinning, as the client listener does. */
+      log_error("monitoring: accept error: %s", g_strerror(errno));
+      m->listen_source = g_timeout_add(100, monitor_accept_resume, m);
+      return G_SOURCE_REMOVE;
+    }
+    GSocket *sock = g_socket_new_from_fd(cfd, NULL);
+    if (!sock) {
+      close(cfd);
+      continue;
+    }
+    GSocketConnection *conn = g_socket_connection_factory_create_connection(sock);
+    GSocketAddress *local = g_socket_get_local_address(sock, NULL);
+    GSocketAddress *remote = g_socket_get_remote_address(sock, NULL);
+    soup_server_accept_iostream(m->soup, G_IO_STREAM(conn), local, remote, NULL);
+    g_clear_object(&local);
+    g_clear_object(&remote);
+    g_object_unref(conn);
+    g_object_unref(sock);
+  }
+  return G_SOURCE_CONTINUE;
 }
 
 bool monitor_start(Monitor *m, GError **error) {
@@ -1457,26 +1400,45 @@ bool monitor_start(Monitor *m, GError **error) {
                 host, o->http_port);
     return false;
   }
+  /* Bind the socket ourselves so a failure reads as nats-server's
+   * ("listen tcp 127.0.0.1:8222: bind: address already in use"). */
   g_autoptr(GSocketAddress) sa = g_inet_socket_address_new(ia, (guint16)port);
-  m->soup = soup_server_new(NULL, NULL);
-  soup_server_add_handler(m->soup, NULL, monitor_handle, m, NULL);
-  GError *lerr = NULL;
-  if (!soup_server_listen(m->soup, sa, 0, &lerr)) {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "can't listen to the monitor port: listen tcp %s:%d: %s", host,
-                port, lerr->message);
-    g_error_free(lerr);
-    g_clear_object(&m->soup);
-    return false;
-  }
-  GSList *listeners = soup_server_get_listeners(m->soup);
-  if (listeners) {
-    GSocketAddress *local = g_socket_get_local_address(listeners->data, NULL);
-    if (local) {
-      m->port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(local));
-      g_object_unref(local);
+  struct sockaddr_storage ss;
+  gsize sslen = g_socket_address_get_native_size(sa);
+  g_socket_address_to_native(sa, &ss, sizeof ss, NULL);
+  int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const char *step = "socket";
+  if (fd >= 0) {
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    step = "bind";
+    if (bind(fd, (struct sockaddr *)&ss, (socklen_t)sslen) == 0) {
+      step = "listen";
+      if (listen(fd, 128) == 0) step = NULL;
     }
   }
-  g_slist_free(listeners);
+  if (step) {
+    int e = errno;
+    if (fd >= 0) close(fd);
+    g_autofree char *msg = g_ascii_strdown(g_strerror(e), -1);
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                strchr(host, ':') ? "Can't start monitoring: can't listen to the monitor port: listen tcp [%s]:%d: %s: %s"
+                                  : "Can't start monitoring: can't listen to the monitor port: listen tcp %s:%d: %s: %s",
+                host, port, step, msg);
+    return false;
+  }
+  /* We accept and hand each connection to libsoup: libsoup 3.2's own
+   * listener leaks every accepted GSocket (fixed upstream in 3.3). */
+  g_unix_set_fd_nonblocking(fd, TRUE, NULL);
+  m->listen_fd = fd;
+  m->soup = soup_server_new(NULL, NULL);
+  soup_server_add_handler(m->soup, NULL, monitor_handle, m, NULL);
+  m->listen_source = g_unix_fd_add(fd, G_IO_IN, monitor_on_accept, m);
+  struct sockaddr_storage bound;
+  socklen_t blen = sizeof bound;
+  if (getsockname(fd, (struct sockaddr *)&bound, &blen) == 0)
+    m->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                                : ((struct sockaddr_in *)&bound)->sin_port);
   m->host = g_strdup(host);
   if (strchr(host, ':')) log_info("Starting http monitor on [%s]:%d", host, m->port);
   else log_info("Starting http monitor on %s:%d", host, m->port);

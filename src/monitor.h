@@ -37,7 +37,7 @@ void monitor_record_closed(Monitor *m, Client *c);
 /* Number of closed connections currently held (for tests). */
 guint monitor_closed_count(const Monitor *m);
 
-/* Formatting helpers shared with tests and later $SYS endpoints.
+/* Formatting helpers (in monitor_json.c), shared with tests and later $SYS endpoints.
  * Go's time.Duration.String() of `ns` nanoseconds. */
 void monitor_format_duration(GString *out, int64_t ns);
 /* nats-server's myUptime(): "1y2d3h4m5s", "4m5s", "0s". */

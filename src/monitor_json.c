@@ -1,6 +1,11 @@
-/* monitor_json.c — Go-compatible JSON writer for the monitoring endpoints
- * (see monitor_json.h).  Pure formatting: no I/O, any thread. */
+/* monitor_json.c — Go-compatible JSON writer and value formatting for the
+ * monitoring endpoints (see monitor_json.h and monitor.h): durations,
+ * uptimes and times as Go prints them.  Pure formatting: no I/O, any thread. */
 #include "monitor_json.h"
+
+#include <time.h>
+
+#include "monitor.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -164,4 +169,128 @@ void jw_append_double(GString *out, double v) {
   int decimals = digits - 1 - exp;
   if (decimals < 0) decimals = 0;
   g_string_append_printf(out, "%.*f", decimals, v);
+}
+
+/* ---- formatting ---------------------------------------------------------- */
+
+static void append_frac(GString *out, uint64_t v, int prec) {
+  /* v / 10^prec with trailing zeros (and a bare '.') dropped, as Go's fmtFrac. */
+  uint64_t pow = 1;
+  for (int i = 0; i < prec; i++) pow *= 10;
+  g_string_append_printf(out, "%" G_GUINT64_FORMAT, v / pow);
+  uint64_t frac = v % pow;
+  if (!frac) return;
+  char digits[24];
+  snprintf(digits, sizeof digits, "%0*" G_GUINT64_FORMAT, prec, frac);
+  int n = prec;
+  while (n > 0 && digits[n - 1] == '0') n--;
+  g_string_append_c(out, '.');
+  g_string_append_len(out, digits, n);
+}
+
+void monitor_format_duration(GString *out, int64_t ns) {
+  if (ns == 0) {
+    g_string_append(out, "0s");
+    return;
+  }
+  uint64_t u = ns < 0 ? (uint64_t)(-(ns + 1)) + 1 : (uint64_t)ns;
+  if (ns < 0) g_string_append_c(out, '-');
+  if (u < 1000000000ULL) {
+    if (u < 1000) {
+      g_string_append_printf(out, "%" G_GUINT64_FORMAT "ns", u);
+    } else if (u < 1000000) {
+      append_frac(out, u, 3);
+      g_string_append(out, "\xc2\xb5s");
+    } else {
+      append_frac(out, u, 6);
+      g_string_append(out, "ms");
+    }
+    return;
+  }
+  uint64_t secs_ns = u % 60000000000ULL;
+  uint64_t mins = u / 60000000000ULL;
+  uint64_t hours = mins / 60;
+  mins %= 60;
+  if (hours) g_string_append_printf(out, "%" G_GUINT64_FORMAT "h", hours);
+  if (hours || mins) g_string_append_printf(out, "%" G_GUINT64_FORMAT "m", mins);
+  append_frac(out, secs_ns, 9);
+  g_string_append_c(out, 's');
+}
+
+void monitor_format_uptime(GString *out, int64_t us) {
+  int64_t tsecs = us / G_USEC_PER_SEC;
+  int64_t tmins = tsecs / 60, thrs = tmins / 60, tdays = thrs / 24, tyrs = tdays / 365;
+  if (tyrs > 0)
+    g_string_append_printf(out, "%" G_GINT64_FORMAT "y%" G_GINT64_FORMAT "d%" G_GINT64_FORMAT "h%" G_GINT64_FORMAT
+                                "m%" G_GINT64_FORMAT "s",
+                           tyrs, tdays % 365, thrs % 24, tmins % 60, tsecs % 60);
+  else if (tdays > 0)
+    g_string_append_printf(out, "%" G_GINT64_FORMAT "d%" G_GINT64_FORMAT "h%" G_GINT64_FORMAT "m%" G_GINT64_FORMAT "s",
+                           tdays, thrs % 24, tmins % 60, tsecs % 60);
+  else if (thrs > 0)
+    g_string_append_printf(out, "%" G_GINT64_FORMAT "h%" G_GINT64_FORMAT "m%" G_GINT64_FORMAT "s", thrs, tmins % 60,
+                           tsecs % 60);
+  else if (tmins > 0)
+    g_string_append_printf(out, "%" G_GINT64_FORMAT "m%" G_GINT64_FORMAT "s", tmins, tsecs % 60);
+  else
+    g_string_append_printf(out, "%" G_GINT64_FORMAT "s", tsecs);
+}
+
+void monitor_format_time(GString *out, int64_t us, bool utc) {
+  time_t secs = (time_t)(us / G_USEC_PER_SEC);
+  int64_t frac = us % G_USEC_PER_SEC;
+  if (frac < 0) {
+    frac += G_USEC_PER_SEC;
+    secs--;
+  }
+  struct tm tm;
+  if (utc) gmtime_r(&secs, &tm);
+  else localtime_r(&secs, &tm);
+  g_string_append_printf(out, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                         tm.tm_hour, tm.tm_min, tm.tm_sec);
+  if (frac) {
+    char digits[8];
+    snprintf(digits, sizeof digits, "%06" G_GINT64_FORMAT, frac);
+    int n = 6;
+    while (n > 0 && digits[n - 1] == '0') n--;
+    g_string_append_c(out, '.');
+    g_string_append_len(out, digits, n);
+  }
+  long off = utc ? 0 : tm.tm_gmtoff;
+  if (off == 0) {
+    g_string_append_c(out, 'Z');
+  } else {
+    char sign = off < 0 ? '-' : '+';
+    if (off < 0) off = -off;
+    g_string_append_printf(out, "%c%02ld:%02ld", sign, off / 3600, (off / 60) % 60);
+  }
+}
+
+void jw_time(JsonW *w, const char *key, int64_t us, bool utc) {
+  jw_key(w, key);
+  g_string_append_c(w->out, '"');
+  monitor_format_time(w->out, us, utc);
+  g_string_append_c(w->out, '"');
+}
+
+void jw_uptime(JsonW *w, const char *key, int64_t us) {
+  jw_key(w, key);
+  g_string_append_c(w->out, '"');
+  monitor_format_uptime(w->out, us);
+  g_string_append_c(w->out, '"');
+}
+
+char *jw_uptime_string(int64_t us) {
+  GString *s = g_string_new(NULL);
+  monitor_format_uptime(s, us);
+  return g_string_free(s, FALSE);
+}
+
+/* Go's getRTT().String(): 0 prints "0s"; sub-millisecond values are shown
+ * to the microsecond, which is our resolution anyway. */
+void jw_rtt(JsonW *w, const char *key, int64_t rtt_us) {
+  jw_key(w, key);
+  g_string_append_c(w->out, '"');
+  monitor_format_duration(w->out, rtt_us * 1000);
+  g_string_append_c(w->out, '"');
 }

@@ -38,3 +38,11 @@ void jw_key(JsonW *w, const char *key);
 void jw_append_string(GString *out, const char *s);
 /* Appends a float64 the way Go's encoding/json does. */
 void jw_append_double(GString *out, double v);
+
+/* Values as nats-server prints them: a time (RFC 3339, trimmed fraction;
+ * `utc` prints Z, else the local offset), an uptime ("1d2h3m4s") of `us`
+ * microseconds, and an RTT of `rtt_us` as Go's Duration.String(). */
+void jw_time(JsonW *w, const char *key, int64_t us, bool utc);
+void jw_uptime(JsonW *w, const char *key, int64_t us);
+void jw_rtt(JsonW *w, const char *key, int64_t rtt_us);
+char *jw_uptime_string(int64_t us);   /* (transfer full) */

@@ -15,6 +15,7 @@
  * client subjects. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -24,6 +25,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -61,8 +63,11 @@ static bool read_ports_file(Srv *s, int timeout_ms) {
       if (!g_str_has_suffix(name, suffix)) continue;
       g_autofree char *path = g_build_filename(s->dir, name, NULL);
       g_autoptr(JsonParser) p = json_parser_new();
+      /* nats-server writes the file in place: it may be empty or partial. */
       if (!json_parser_load_from_file(p, path, NULL)) continue;
-      JsonObject *o = json_node_get_object(json_parser_get_root(p));
+      JsonNode *root = json_parser_get_root(p);
+      if (!root || JSON_NODE_TYPE(root) != JSON_NODE_OBJECT) continue;
+      JsonObject *o = json_node_get_object(root);
       if (!json_object_has_member(o, "nats")) continue;
       const char *nats = json_array_get_string_element(json_object_get_array_member(o, "nats"), 0);
       s->port = atoi(strrchr(nats, ':') + 1);
@@ -77,6 +82,10 @@ static bool read_ports_file(Srv *s, int timeout_ms) {
   return false;
 }
 
+/* Runs in the child before exec: the server dies with the test program,
+ * even when an abort skips srv_stop(). */
+static void child_die_with_parent(gpointer unused) { prctl(PR_SET_PDEATHSIG, SIGKILL); }
+
 static bool srv_start(Srv *s, const char *exe, const char *const *extra) {
   s->dir = g_dir_make_tmp("monparity-XXXXXX", NULL);
   GPtrArray *argv = g_ptr_array_new();
@@ -86,9 +95,15 @@ static bool srv_start(Srv *s, const char *exe, const char *const *extra) {
   for (const char *const *e = extra; e && *e; e++) g_ptr_array_add(argv, (char *)*e);
   g_ptr_array_add(argv, NULL);
   GError *err = NULL;
-  bool ok = g_spawn_async(NULL, (char **)argv->pdata, NULL,
-                          G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
-                          NULL, &s->pid, &err);
+  /* stderr is kept: a sanitizer build of cnatsd reports leaks and UB there. */
+  g_autofree char *log_path = g_build_filename(s->dir, "stderr.log", NULL);
+  int log_fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  /* GSlice memory is invisible to LeakSanitizer unless it comes from malloc. */
+  g_auto(GStrv) envp = g_environ_setenv(g_get_environ(), "G_SLICE", "always-malloc", TRUE);
+  bool ok = g_spawn_async_with_fds(NULL, (char **)argv->pdata, envp,
+                                   G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL, child_die_with_parent,
+                                   NULL, &s->pid, -1, -1, log_fd, &err);
+  if (log_fd >= 0) close(log_fd);
   g_ptr_array_free(argv, TRUE);
   if (!ok) {
     g_printerr("# spawn %s: %s\n", exe, err->message);
@@ -98,7 +113,10 @@ static bool srv_start(Srv *s, const char *exe, const char *const *extra) {
   return read_ports_file(s, 5000);
 }
 
-static void srv_stop(Srv *s) {
+/* Stops the server; false (with the report on stderr) when its stderr
+ * shows a sanitizer finding. */
+static bool srv_stop(Srv *s) {
+  bool clean = true;
   if (s->pid > 0) {
     kill(s->pid, SIGINT);
     int status;
@@ -111,6 +129,13 @@ static void srv_stop(Srv *s) {
     s->pid = 0;
   }
   if (s->dir) {
+    g_autofree char *log_path = g_build_filename(s->dir, "stderr.log", NULL);
+    g_autofree char *log = NULL;
+    if (g_file_get_contents(log_path, &log, NULL, NULL) &&
+        (strstr(log, "Sanitizer") || strstr(log, "runtime error:"))) {
+      g_printerr("# %s: sanitizer report:\n%s\n", s->label, log);
+      clean = false;
+    }
     g_autoptr(GDir) d = g_dir_open(s->dir, 0, NULL);
     const char *name;
     while (d && (name = g_dir_read_name(d))) {
@@ -120,6 +145,7 @@ static void srv_stop(Srv *s) {
     g_rmdir(s->dir);
     g_clear_pointer(&s->dir, g_free);
   }
+  return clean;
 }
 
 /* ---- sockets ------------------------------------------------------------- */
@@ -458,7 +484,7 @@ static void build_situation(int i) {
   conn_send(a, "SUB foo 1\r\nSUB bar.* q 2\r\nPUB nobody 5\r\nhello\r\n");
   conn_sync(a);
   g_usleep(30000);
-  Conn *b = conns[i][1] = conn_open(s->port, "{\"verbose\":false,\"name\":\"beta\",\"lang\":\"go\",\"version\":\"2.0\"}");
+  Conn *b = conns[i][1] = conn_open(s->port, "{\"verbose\":false,\"name\":\"beta\",\"lang\":\"go\",\"version\":\"2.0\",\"user\":\"bob\",\"pass\":\"x\"}");
   conn_sync(b);
   g_usleep(30000);
   Conn *cg = conns[i][2] = conn_open(s->port, "{\"verbose\":false,\"name\":\"gamma\"}");
@@ -476,7 +502,7 @@ static void build_situation(int i) {
   conn_send(a, "UNSUB 99\r\n");
   conn_sync(a);
   g_usleep(30000);
-  Conn *d = conn_open(s->port, "{\"verbose\":false,\"name\":\"delta\"}");
+  Conn *d = conn_open(s->port, "{\"verbose\":false,\"name\":\"delta\",\"user\":\"dan\"}");
   conn_send(d, "SUB gone 7\r\n");
   conn_sync(d);
   conn_close(d);
@@ -503,6 +529,14 @@ static void test_root(void) {
     for (size_t k = 0; k < G_N_ELEMENTS(links); k++)
       if (!strstr(r.body, links[k])) g_test_fail_printf("%s: index lacks %s", servers[i]->label, links[k]);
     resp_clear(&r);
+    /* Go's ServeMux: unclean paths redirect, a trailing slash is another path. */
+    Resp rd = http_get(servers[i], "//varz?a=1");
+    g_assert_cmpint(rd.status, ==, 301);
+    g_assert_cmpstr(rd.body, ==, "<a href=\"/varz?a=1\">Moved Permanently</a>.\n\n");
+    resp_clear(&rd);
+    Resp ts = http_get(servers[i], "/connz/");
+    g_assert_cmpint(ts.status, ==, 404);
+    resp_clear(&ts);
     Resp nf = http_get(servers[i], "/nothere");
     g_assert_cmpint(nf.status, ==, 404);
     g_assert_cmpstr(nf.body, ==, "404 page not found\n");
@@ -801,6 +835,25 @@ static void test_connz_filter(void) {
     g_autofree char *gn = conn_names(g), *cn = conn_names(c);
     if (strcmp(gn, cn) != 0) g_test_fail_printf("%s: %s vs %s", paths[i], gn, cn);
   }
+  /* user filter and authorized_user (no auth configured: CONNECT's user) */
+  const char *upaths[] = {"/connz?user=bob", "/connz?user=dan&state=closed", "/connz?user=dan&state=any",
+                          "/connz?auth=1&state=any", "/connz?auth=1&user=bob"};
+  for (size_t i = 0; i < G_N_ELEMENTS(upaths); i++) {
+    g_autoptr(JsonNode) gu = get_json(&go_srv, upaths[i]);
+    g_autoptr(JsonNode) cu = get_json(&c_srv, upaths[i]);
+    assert_same_shape(gu, cu, NULL);
+    assert_same_int(gu, cu, "num_connections");
+    g_autofree char *gn = conn_names(gu), *cn = conn_names(cu);
+    if (strcmp(gn, cn) != 0) g_test_fail_printf("%s: %s vs %s", upaths[i], gn, cn);
+    JsonArray *ga = jarr(gu, "connections"), *ca = jarr(cu, "connections");
+    for (guint k = 0; ga && ca && k < MIN(json_array_get_length(ga), json_array_get_length(ca)); k++)
+      assert_same_str(json_array_get_element(ga, k), json_array_get_element(ca, k), "authorized_user");
+  }
+  {
+    g_autoptr(JsonNode) cu = get_json(&c_srv, "/connz?user=bob");
+    g_autofree char *cn = conn_names(cu);
+    g_assert_cmpstr(cn, ==, "beta");
+  }
   BOTH("/connz?acc=nope");
   assert_same_str(g, c, "server_id");
   g_assert_true(JSON_NODE_TYPE(jpath(c, "connections")) == JSON_NODE_NULL);
@@ -974,7 +1027,7 @@ static void with_servers(const char *const *go_args, const char *const *c_args, 
   check(&a, 0);
   check(&b, 1);
   srv_stop(&a);
-  srv_stop(&b);
+  if (!srv_stop(&b)) g_test_fail_printf("cnatsd sanitizer report");
 }
 
 static void check_base_path(Srv *s, int i) {
@@ -1040,7 +1093,7 @@ static void test_config_http(void) {
   Srv t = {.label = "cnatsd"};
   g_assert_true(srv_start(&t, cnatsd_path, args));
   check_http_key(&t, 1);
-  srv_stop(&t);
+  if (!srv_stop(&t)) g_test_fail_printf("cnatsd sanitizer report");
   remove_conf(conf);
 }
 
@@ -1071,6 +1124,146 @@ static void test_flag_m(void) {
   with_servers(args, NULL, check_flag);
   const char *none[] = {NULL};
   with_servers(none, NULL, check_no_monitor);
+}
+
+/* A subscriber that never reads while a publisher floods it: both servers
+ * close it as a slow consumer and count it in varz and accstatz. */
+static void slow_consumer_on(Srv *s, int i, char **reason, int64_t *varz_sc, int64_t *acc_sc) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  int small = 4096;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)s->port)};
+  inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+  g_assert_cmpint(connect(fd, (struct sockaddr *)&a, sizeof a), ==, 0);
+  Conn *sub = g_new0(Conn, 1);
+  sub->fd = fd;
+  sub->in = g_string_new(NULL);
+  struct timeval tv = {.tv_sec = 5};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  g_assert_true(conn_wait_for(sub, "\r\n", 0));
+  conn_send(sub, "CONNECT {\"verbose\":false,\"name\":\"slow\"}\r\nSUB big 1\r\n");
+  conn_sync(sub);
+  Conn *pub = conn_open(s->port, "{\"verbose\":false,\"name\":\"flood\"}");
+  GString *batch = g_string_new(NULL);
+  char payload[4001];
+  memset(payload, 'x', 4000);
+  payload[4000] = '\0';
+  for (int k = 0; k < 64; k++) g_string_append_printf(batch, "PUB big 4000\r\n%s\r\n", payload);
+  for (int round = 0; round < 64; round++) send_all(pub->fd, batch->str, batch->len);
+  g_string_free(batch, TRUE);
+  conn_sync(pub);
+  g_usleep(300000);
+  g_autoptr(JsonNode) v = get_json(s, "/varz");
+  *varz_sc = jint(v, "slow_consumers");
+  g_autoptr(JsonNode) st = get_json(s, "/accstatz");
+  *acc_sc = jint(json_array_get_element(jarr(st, "account_statz"), 0), "slow_consumers");
+  g_autoptr(JsonNode) cz = get_json(s, "/connz?state=closed");
+  JsonArray *closed = jarr(cz, "connections");
+  *reason = g_strdup(closed && json_array_get_length(closed) ? jstr(json_array_get_element(closed, 0), "reason") : "");
+  conn_close(pub);
+  conn_close(sub);
+}
+
+static void test_slow_consumer(void) {
+  char *conf = write_conf("max_payload: 4096\nmax_pending: 65536\nhttp_port: -1\n");
+  const char *args[] = {"-c", conf, NULL};
+  char *reasons[2];
+  int64_t varz_sc[2], acc_sc[2];
+  for (int i = 0; i < 2; i++) {
+    Srv s = {.label = i ? "cnatsd" : "nats-server"};
+    g_assert_true(srv_start(&s, i ? cnatsd_path : GO_SERVER, args));
+    slow_consumer_on(&s, i, &reasons[i], &varz_sc[i], &acc_sc[i]);
+    if (!srv_stop(&s)) g_test_fail_printf("%s sanitizer report", s.label);
+  }
+  g_assert_cmpint(varz_sc[0], ==, 1);
+  g_assert_cmpint(varz_sc[1], ==, varz_sc[0]);
+  g_assert_cmpint(acc_sc[1], ==, acc_sc[0]);
+  g_assert_cmpstr(reasons[1], ==, reasons[0]);
+  g_assert_true(g_str_has_prefix(reasons[1], "Slow Consumer"));
+  g_free(reasons[0]);
+  g_free(reasons[1]);
+  remove_conf(conf);
+}
+
+/* The fatal line when the monitoring port is taken, and the exit code. */
+static char *fatal_line(const char *exe, int port, int *status) {
+  g_autofree char *ports = g_strdup_printf("%d", port);
+  const char *argv[] = {exe, "-a", "127.0.0.1", "-p", "-1", "-m", ports, NULL};
+  g_autofree char *out = NULL, *err = NULL;
+  g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, child_die_with_parent, NULL, &out, &err,
+                             status, NULL));
+  g_autofree char *all = g_strconcat(out, err, NULL);
+  const char *f = strstr(all, "[FTL] ");
+  if (!f) return g_strdup("");
+  const char *nl = strchr(f, '\n');
+  return g_strndup(f, nl ? (gsize)(nl - f) : strlen(f));
+}
+
+static void test_monitor_port_in_use(void) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET};
+  inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+  g_assert_cmpint(bind(fd, (struct sockaddr *)&a, sizeof a), ==, 0);
+  g_assert_cmpint(listen(fd, 1), ==, 0);
+  socklen_t al = sizeof a;
+  getsockname(fd, (struct sockaddr *)&a, &al);
+  int gs, cs;
+  g_autofree char *g = fatal_line(GO_SERVER, ntohs(a.sin_port), &gs);
+  g_autofree char *c = fatal_line(cnatsd_path, ntohs(a.sin_port), &cs);
+  close(fd);
+  g_assert_true(g_str_has_prefix(g, "[FTL] Can't start monitoring"));
+  g_assert_cmpstr(c, ==, g);
+  g_assert_cmpint(WIFEXITED(cs) ? WEXITSTATUS(cs) : -1, ==, WIFEXITED(gs) ? WEXITSTATUS(gs) : -2);
+}
+
+/* The ports file names the monitoring listener as nats-server's does. */
+static void test_ports_file(void) {
+  for (int i = 0; i < 2; i++) {
+    Srv *s = servers[i];
+    g_autoptr(GDir) d = g_dir_open(s->dir, 0, NULL);
+    const char *name;
+    g_autofree char *suffix = g_strdup_printf("_%d.ports", (int)s->pid);
+    g_autofree char *text = NULL;
+    while (d && (name = g_dir_read_name(d)))
+      if (g_str_has_suffix(name, suffix)) {
+        g_autofree char *path = g_build_filename(s->dir, name, NULL);
+        g_file_get_contents(path, &text, NULL, NULL);
+      }
+    g_assert_nonnull(text);
+    g_autofree char *want = g_strdup_printf("{\"nats\":[\"nats://127.0.0.1:%d\"],\"monitoring\":[\"http://127.0.0.1:%d\"]}",
+                                            s->port, s->mon_port);
+    g_assert_cmpstr(text, ==, want);
+  }
+}
+
+/* A client that never answers PING is closed as stale; /connz?state=closed
+ * shows it with the same reason on both servers. */
+static void test_stale_connection(void) {
+  char *conf = write_conf("ping_interval: \"200ms\"\nping_max: 1\nhttp_port: -1\n");
+  const char *args[] = {"-c", conf, NULL};
+  char *reasons[2];
+  for (int i = 0; i < 2; i++) {
+    Srv s = {.label = i ? "cnatsd" : "nats-server"};
+    g_assert_true(srv_start(&s, i ? cnatsd_path : GO_SERVER, args));
+    Conn *c = conn_open(s.port, "{\"verbose\":false,\"name\":\"sleepy\"}");
+    JsonArray *closed = NULL;
+    g_autoptr(JsonNode) cz = NULL;
+    for (int tries = 0; tries < 40; tries++) {  /* up to 4 s */
+      g_usleep(100000);
+      if (cz) json_node_unref(cz);
+      cz = get_json(&s, "/connz?state=closed");
+      closed = jarr(cz, "connections");
+      if (closed && json_array_get_length(closed) > 0) break;
+    }
+    reasons[i] = g_strdup(closed && json_array_get_length(closed) ? jstr(json_array_get_element(closed, 0), "reason") : "");
+    conn_close(c);
+    if (!srv_stop(&s)) g_test_fail_printf("%s sanitizer report", s.label);
+  }
+  g_assert_cmpstr(reasons[0], ==, "Stale Connection");
+  g_assert_cmpstr(reasons[1], ==, reasons[0]);
+  g_free(reasons[0]);
+  g_free(reasons[1]);
+  remove_conf(conf);
 }
 
 int main(int argc, char **argv) {
@@ -1109,6 +1302,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/parity/monitoring/R149/varz-connections", test_varz_connections);
   g_test_add_func("/parity/monitoring/R150/varz-messages", test_varz_messages);
   g_test_add_func("/parity/monitoring/R151/varz-slow-consumers", test_varz_slow_consumers);
+  g_test_add_func("/parity/monitoring/R151/slow-consumer-counted", test_slow_consumer);
   g_test_add_func("/parity/monitoring/R152/varz-cluster-gateway-leaf-blocks", test_varz_blocks);
   g_test_add_func("/parity/monitoring/R153/varz-jetstream-block", test_varz_jetstream_block);
   g_test_add_func("/parity/monitoring/R134/connz-default", test_connz_default);
@@ -1121,6 +1315,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/parity/monitoring/R159/connz-paging", test_connz_paging);
   g_test_add_func("/parity/monitoring/R160/connz-subs-detail", test_connz_subs);
   g_test_add_func("/parity/monitoring/R163/connz-mqtt-client", test_connz_mqtt);
+  g_test_add_func("/parity/ping-pong/R195/stale-connection-in-connz", test_stale_connection);
   g_test_add_func("/parity/monitoring/R139/subsz", test_subsz);
   g_test_add_func("/parity/monitoring/R140/accountz", test_accountz);
   g_test_add_func("/parity/monitoring/R141/accstatz", test_accstatz);
@@ -1130,14 +1325,20 @@ int main(int argc, char **argv) {
   g_test_add_func("/parity/monitoring/R138/leafz", test_leafz);
   g_test_add_func("/parity/monitoring/R142/jsz", test_jsz);
   g_test_add_func("/parity/configuration/R122/flag-m", test_flag_m);
+  g_test_add_func("/parity/configuration/R122/ports-file-monitoring", test_ports_file);
   g_test_add_func("/parity/configuration/R122/config-monitor-port", test_config_monitor_port);
   g_test_add_func("/parity/configuration/R122/config-http", test_config_http);
   g_test_add_func("/parity/configuration/R122/config-http-base-path", test_config_base_path);
+  g_test_add_func("/parity/configuration/R122/monitor-port-in-use", test_monitor_port_in_use);
 
   int rc = g_test_run();
   for (int i = 0; i < 2; i++)
     for (int k = 0; k < 5; k++) conn_close(conns[i][k]);
   srv_stop(&go_srv);
-  srv_stop(&c_srv);
+  if (!srv_stop(&c_srv)) {
+    /* After all subtests: fail the program, which discredits them all. */
+    printf("Bail out! cnatsd sanitizer report at exit\n");
+    rc = 1;
+  }
   return rc;
 }
