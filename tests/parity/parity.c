@@ -31,7 +31,7 @@ static const char *const default_masked[] = {
     "git_commit", "connect_urls", "ws_connect_urls", "xkey", "ip",
     /* monitoring JSON (/varz, /connz, ...) */
     "now", "start", "uptime", "mem", "cpu", "cores", "gomaxprocs", "config_load_time",
-    "http_req_stats", "rtt", "idle", "last_activity", "cid", NULL};
+    "http_req_stats", "rtt", "idle", "last_activity", "cid", "pending_bytes", NULL};
 
 /* ---- scenario model ---------------------------------------------------------------- */
 
@@ -452,10 +452,7 @@ record(Run *r, const char *fmt, ...)
   va_start(ap, fmt);
   char *line = g_strdup_vprintf(fmt, ap);
   va_end(ap);
-  if (strlen(line) > 300) {
-    line[297] = line[298] = line[299] = '.';
-    line[300] = '\0';
-  }
+  /* Kept whole: transcripts are compared in full; only display is shortened. */
   g_ptr_array_add(r->transcript, line);
 }
 
@@ -1364,7 +1361,7 @@ run_scenario(const Scenario *sc, const char *exe, const char *label)
     g_autofree char *tail = log_tail(r);
     GString *tr = g_string_new(NULL);
     for (guint i = r->transcript->len > 8 ? r->transcript->len - 8 : 0; i < r->transcript->len; i++)
-      g_string_append_printf(tr, "   %s\n", (char *)r->transcript->pdata[i]);
+      g_string_append_printf(tr, "   %.300s\n", (char *)r->transcript->pdata[i]);
     g_autofree char *trs = g_string_free(tr, FALSE);
     char *e = g_strdup_printf("%s\n--- %s transcript (last entries) ---\n%s--- %s server log (tail) ---\n%s",
                               r->error, label, trs, label, tail);
@@ -1449,9 +1446,15 @@ test_scenario(gconstpointer data)
       if (strcmp(a, b) != 0) {
         GString *ctx = g_string_new(NULL);
         for (guint k = i > 5 ? i - 5 : 0; k < i; k++)
-          g_string_append_printf(ctx, "   %s\n", (char *)ref->transcript->pdata[k]);
-        g_test_fail_printf("transcripts differ at entry %u:\n%s - go:     %s\n + cnatsd: %s", i + 1,
-                           ctx->str, a, b);
+          g_string_append_printf(ctx, "   %.300s\n", (char *)ref->transcript->pdata[k]);
+        /* Show both lines from a little before the first differing byte. */
+        gsize d = 0;
+        while (a[d] && a[d] == b[d])
+          d++;
+        gsize from = d > 120 ? d - 120 : 0;
+        g_test_fail_printf("transcripts differ at entry %u, byte %zu:\n%s - go:     %s%.400s\n"
+                           " + cnatsd: %s%.400s", i + 1, d, ctx->str, from ? "..." : "", a + from,
+                           from ? "..." : "", b + from);
         g_string_free(ctx, TRUE);
         break;
       }
