@@ -55,6 +55,7 @@ typedef struct {
   GPtrArray *masked; /* owned (char*): default_masked + `mask` lines, NULL-terminated */
   GPtrArray *requires; /* owned (char*) */
   gboolean newer;    /* newer-than-reference: cnatsd only */
+  char *must_fail;   /* owned: harness self-test -- the run must fail with an error matching */
   int timeout_ms;
   int nofile;        /* limit-nofile: RLIMIT_NOFILE for the server, 0 = inherit */
   char *parse_error; /* owned: set if the file could not be parsed */
@@ -90,6 +91,7 @@ scenario_free(gpointer p)
   g_ptr_array_unref(s->masked);
   g_ptr_array_unref(s->requires);
   g_free(s->parse_error);
+  g_free(s->must_fail);
   g_free(s);
 }
 
@@ -166,6 +168,11 @@ parse_block(Scenario *s, char **lines, guint n, guint *i, GPtrArray *out, gboole
         if (**k)
           g_ptr_array_add(s->masked, g_strdup(*k));
       g_ptr_array_add(s->masked, NULL);
+      continue;
+    }
+    if (!in_repeat && strcmp(verb, "must-fail") == 0) {
+      g_free(s->must_fail);
+      s->must_fail = g_strdup(rest);
       continue;
     }
     if (!in_repeat && strcmp(verb, "limit-nofile") == 0) {
@@ -1409,55 +1416,42 @@ feature_enabled(const char *feature)
   return g_strv_contains((const char *const *)f, feature);
 }
 
-static void
-test_scenario(gconstpointer data)
+/* Runs the scenario on both servers; returns NULL on success or the failure text. */
+static char *
+scenario_failure(const Scenario *sc)
 {
-  const Scenario *sc = data;
-  if (sc->parse_error) {
-    g_test_fail_printf("%s", sc->parse_error);
-    return;
-  }
-  for (guint i = 0; i < sc->requires->len; i++)
-    if (!feature_enabled(sc->requires->pdata[i])) {
-      g_autofree char *m = g_strdup_printf("requires '%s' (enable with PARITY_FEATURES=%s)",
-                                           (char *)sc->requires->pdata[i],
-                                           (char *)sc->requires->pdata[i]);
-      g_test_skip(m);
-      return;
-    }
-
   Run *ref = NULL;
+  char *failure = NULL;
   if (!sc->newer) {
     ref = run_scenario(sc, go_exe, "go");
     if (ref->error) {
-      g_test_fail_printf("reference server failed the scenario (scenario bug?):\n%s", ref->error);
+      failure = g_strdup_printf("reference server failed the scenario (scenario bug?):\n%s", ref->error);
       run_free(ref);
-      return;
+      return failure;
     }
   }
   Run *mine = run_scenario(sc, cnatsd_exe, "cnatsd");
   if (mine->error) {
-    g_test_fail_printf("%s", mine->error);
+    failure = g_strdup(mine->error);
   } else if (ref) {
     guint n = MAX(ref->transcript->len, mine->transcript->len);
-    for (guint i = 0; i < n; i++) {
+    for (guint i = 0; i < n && !failure; i++) {
       const char *a = i < ref->transcript->len ? ref->transcript->pdata[i] : "(end)";
       const char *b = i < mine->transcript->len ? mine->transcript->pdata[i] : "(end)";
-      if (strcmp(a, b) != 0) {
-        GString *ctx = g_string_new(NULL);
-        for (guint k = i > 5 ? i - 5 : 0; k < i; k++)
-          g_string_append_printf(ctx, "   %.300s\n", (char *)ref->transcript->pdata[k]);
-        /* Show both lines from a little before the first differing byte. */
-        gsize d = 0;
-        while (a[d] && a[d] == b[d])
-          d++;
-        gsize from = d > 120 ? d - 120 : 0;
-        g_test_fail_printf("transcripts differ at entry %u, byte %zu:\n%s - go:     %s%.400s\n"
-                           " + cnatsd: %s%.400s", i + 1, d, ctx->str, from ? "..." : "", a + from,
-                           from ? "..." : "", b + from);
-        g_string_free(ctx, TRUE);
-        break;
-      }
+      if (strcmp(a, b) == 0)
+        continue;
+      GString *ctx = g_string_new(NULL);
+      for (guint k = i > 5 ? i - 5 : 0; k < i; k++)
+        g_string_append_printf(ctx, "   %.300s\n", (char *)ref->transcript->pdata[k]);
+      /* Show both lines from a little before the first differing byte. */
+      gsize d = 0;
+      while (a[d] && a[d] == b[d])
+        d++;
+      gsize from = d > 120 ? d - 120 : 0;
+      failure = g_strdup_printf("transcripts differ at entry %u, byte %zu:\n%s - go:     %s%.400s\n"
+                                " + cnatsd: %s%.400s", i + 1, d, ctx->str, from ? "..." : "",
+                                a + from, from ? "..." : "", b + from);
+      g_string_free(ctx, TRUE);
     }
   }
   if (g_test_verbose() || g_getenv("PARITY_SHOW")) {
@@ -1467,6 +1461,37 @@ test_scenario(gconstpointer data)
   if (ref)
     run_free(ref);
   run_free(mine);
+  return failure;
+}
+
+static void
+test_scenario(gconstpointer data)
+{
+  const Scenario *sc = data;
+  if (!sc->parse_error)
+    for (guint i = 0; i < sc->requires->len; i++)
+      if (!feature_enabled(sc->requires->pdata[i])) {
+        g_autofree char *m = g_strdup_printf("requires '%s' (enable with PARITY_FEATURES=%s)",
+                                             (char *)sc->requires->pdata[i],
+                                             (char *)sc->requires->pdata[i]);
+        g_test_skip(m);
+        return;
+      }
+  g_autofree char *failure =
+      sc->parse_error ? g_strdup(sc->parse_error) : scenario_failure(sc);
+  if (!sc->must_fail) {
+    if (failure)
+      g_test_fail_printf("%s", failure);
+    return;
+  }
+  /* Harness self-test (tests/parity/selftest): the failure itself is the expected result. */
+  g_autofree char *pattern = NULL;
+  if (!parse_regex_arg(sc->must_fail, &pattern))
+    g_test_fail_printf("%s: must-fail needs /regex/", sc->path);
+  else if (!failure)
+    g_test_fail_printf("%s: scenario passed but must fail with %s", sc->path, sc->must_fail);
+  else if (!g_regex_match_simple(pattern, failure, G_REGEX_DOTALL, 0))
+    g_test_fail_printf("%s: failed, but not with %s:\n%s", sc->path, sc->must_fail, failure);
 }
 
 static void
