@@ -424,6 +424,7 @@ typedef struct {
   char *error;          /* owned: first failure */
   const Cmd *cur;       /* borrowed */
   int iter;
+  gboolean exit_expected; /* a signal/stop was sent: the server may be gone */
 } Run;
 
 static void
@@ -577,6 +578,7 @@ run_start(Run *r)
     return FALSE;
   }
   record(r, "server started");
+  r->exit_expected = FALSE;
   return TRUE;
 }
 
@@ -587,6 +589,14 @@ run_close_conns(Run *r)
 }
 
 static void run_cmds(Run *r, GPtrArray *cmds);
+
+/* SIGTERM makes Go exit 1 (SIGINT: 0). Anything else -- a sanitizer's exit code (LSan 23),
+ * a crash (128+N) or needing SIGKILL -- is a defect of the server under test. */
+static gboolean
+clean_stop_status(int st)
+{
+  return st == 0 || st == 1;
+}
 static void run_cmd(Run *r, const Cmd *c);
 
 static gboolean
@@ -988,9 +998,14 @@ run_cmd_inner(Run *r, const Cmd *c)
   if (strcmp(v, "stop") == 0 || strcmp(v, "restart") == 0) {
     run_close_conns(r);
     if (r->srv) {
+      gboolean was_running = !test_server_exited(r->srv);
       int st = test_server_stop(r->srv, STOP_TIMEOUT_MS);
+      if (was_running && !clean_stop_status(st)) {
+        run_fail(r, "server did not stop cleanly on SIGTERM: status %d%s", st,
+                 st == 128 + SIGKILL ? " (needed SIGKILL)" : "");
+        return;
+      }
       record(r, "server stopped");
-      (void)st;
     }
     if (strcmp(v, "restart") == 0)
       run_start(r);
@@ -1133,6 +1148,7 @@ run_cmd_inner(Run *r, const Cmd *c)
       run_fail(r, "unknown signal");
       return;
     }
+    r->exit_expected = TRUE;
     if (!r->srv || !test_server_signal(r->srv, sig))
       run_fail(r, "server not running");
     else
@@ -1259,6 +1275,7 @@ run_cmd_inner(Run *r, const Cmd *c)
     return;
   }
   if (strcmp(v, "run") == 0) {
+    r->exit_expected = TRUE; /* e.g. --signal quit=<pid> */
     do_run(r, c);
     return;
   }
@@ -1363,6 +1380,24 @@ run_scenario(const Scenario *sc, const char *exe, const char *label)
       }
     }
     run_cmd(r, c);
+  }
+  /* The server must have survived the scenario and must stop cleanly: this catches crashes
+   * after the last expectation and sanitizer reports at exit (the log then holds them). */
+  if (!r->error && r->srv) {
+    r->cur = NULL;
+    if (test_server_exited(r->srv)) {
+      int st = -1;
+      test_server_wait_exit(r->srv, 0, &st);
+      if (!r->exit_expected)
+        run_fail(r, "server exited unexpectedly: status %d", st);
+      else if (st != 0 && st != 1 && st != 128 + SIGKILL && st != 128 + SIGTERM && st != 128 + SIGINT)
+        run_fail(r, "server exit status %d", st);
+    } else {
+      int st = test_server_stop(r->srv, STOP_TIMEOUT_MS);
+      if (!clean_stop_status(st))
+        run_fail(r, "server did not stop cleanly on SIGTERM at the end: status %d%s", st,
+                 st == 128 + SIGKILL ? " (needed SIGKILL)" : "");
+    }
   }
   if (r->error) {
     g_autofree char *tail = log_tail(r);
