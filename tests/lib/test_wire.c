@@ -250,6 +250,16 @@ test_wire_drop_lines(TestWire *w, const char *line)
 }
 
 void
+test_wire_reset(TestWire *w)
+{
+  if (!w)
+    return;
+  struct linger lg = {.l_onoff = 1, .l_linger = 0};
+  setsockopt(w->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+  test_wire_free(w);
+}
+
+void
 test_wire_free(TestWire *w)
 {
   if (!w)

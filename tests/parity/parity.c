@@ -102,7 +102,7 @@ verb_takes_conn(const char *v)
 {
   static const char *const verbs[] = {"connect", "connect-fail", "send", "send-raw", "expect",
                                       "expect-nothing", "expect-close", "close",
-                                      "drain-until-close", "unordered", NULL};
+                                      "drain-until-close", "unordered", "reset", NULL};
   return g_strv_contains(verbs, v);
 }
 
@@ -1071,12 +1071,15 @@ run_cmd_inner(Run *r, const Cmd *c)
     }
     return;
   }
-  if (strcmp(v, "close") == 0) {
+  if (strcmp(v, "close") == 0 || strcmp(v, "reset") == 0) {
     Conn *cn = need_conn(r, c);
     if (cn) {
-      test_wire_free(cn->w);
+      if (strcmp(v, "reset") == 0)
+        test_wire_reset(cn->w);
+      else
+        test_wire_free(cn->w);
       cn->w = NULL;
-      record(r, "%s closed", c->conn);
+      record(r, "%s %s", c->conn, strcmp(v, "reset") == 0 ? "reset" : "closed");
     }
     return;
   }
