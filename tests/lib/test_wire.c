@@ -236,6 +236,29 @@ test_wire_expect_close(TestWire *w, int timeout_ms, GString *seen)
 
 gsize test_wire_buffered(TestWire *w) { return w->buf->len; }
 
+guint
+test_wire_drop_lines(TestWire *w, const char *line)
+{
+  gsize n = strlen(line);
+  guint dropped = 0;
+  while (w->buf->len >= n + 2 && memcmp(w->buf->data, line, n) == 0 &&
+         w->buf->data[n] == '\r' && w->buf->data[n + 1] == '\n') {
+    g_byte_array_remove_range(w->buf, 0, (guint)(n + 2));
+    dropped++;
+  }
+  return dropped;
+}
+
+void
+test_wire_reset(TestWire *w)
+{
+  if (!w)
+    return;
+  struct linger lg = {.l_onoff = 1, .l_linger = 0};
+  setsockopt(w->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+  test_wire_free(w);
+}
+
 void
 test_wire_free(TestWire *w)
 {

@@ -77,6 +77,10 @@ TestWireStatus test_wire_expect_nothing(TestWire *w, int ms, GString *seen);
  * (the data is appended to `seen`). */
 TestWireStatus test_wire_expect_close(TestWire *w, int timeout_ms, GString *seen);
 gsize test_wire_buffered(TestWire *w);
+/* Drops complete leading "<line>\r\n" occurrences from what is buffered; returns how many. */
+guint test_wire_drop_lines(TestWire *w, const char *line);
+/* Closes with SO_LINGER 0 so the peer sees a TCP reset (then frees). */
+void test_wire_reset(TestWire *w);
 void test_wire_free(TestWire *w);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(TestWire, test_wire_free)
 
