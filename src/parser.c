@@ -330,6 +330,8 @@ NatsError parser_parse(Parser *p, const char *buf, size_t len, const ParserCallb
     unsigned char b = (unsigned char)buf[i];
     switch (p->state) {
     case PS_START:
+      if (p->pause)
+        goto out;
       if (p->connect_required_first && b != 'C' && b != 'c') {
         /* nats-server looks only at the first byte here: "CX" is an unknown op, not an auth error */
         e = cb->on_op_before_connect ? cb->on_op_before_connect(ctx) : NATS_ERR_AUTH_VIOLATION;
@@ -513,6 +515,8 @@ NatsError parser_parse(Parser *p, const char *buf, size_t len, const ParserCallb
     }
   }
 
+out:
+  p->consumed = i;
   /* Keep whatever is unfinished; the caller's buffer is about to go. */
   switch (p->state) {
   case PS_ARG:

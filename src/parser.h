@@ -64,6 +64,13 @@ struct Parser {
   bool headers;                /* HPUB allowed: set when CONNECT had "headers":true
                                   (Go's c.headers); default false as in nats-server */
 
+  /* Pausing (e.g. while a CONNECT's credentials are checked off-thread): a
+   * callback sets pause = true; parser_parse finishes the current op and
+   * returns NATS_OK with consumed < len.  The caller keeps buf[consumed..len)
+   * and feeds it again after clearing pause.  consumed == len otherwise. */
+  bool pause;
+  size_t consumed;
+
   /* Last error detail for the caller's log line (nats-server logs these):
    * err_what is a static string such as "processPub Parse Error"; err_arg
    * (borrowed, valid until the next parser call) is the offending argument

@@ -21,6 +21,7 @@ typedef struct Rec {
   NatsError fail_on_ping;  /* returned by on_ping */
   NatsError before_connect;
   bool clear_headers_on_connect;
+  bool pause_on_connect;
 } Rec;
 
 static void rec_str(GString *s, const char *p, size_t n) {
@@ -94,6 +95,8 @@ static NatsError rec_connect(void *ctx, const char *j, size_t n) {
   g_string_append_c(r->log, '\n');
   if (r->clear_headers_on_connect)
     r->p->headers = true;
+  if (r->pause_on_connect)
+    r->p->pause = true;
   return NATS_OK;
 }
 
@@ -489,6 +492,30 @@ static void test_callback_error(void) {
   parser_clear(&p);
 }
 
+static void test_pause(void) {
+  /* CONNECT pauses the parser (credentials checked elsewhere); the rest of
+   * the read is handed back and parsed once the caller resumes */
+  Parser p;
+  parser_init(&p);
+  p.connect_required_first = true;
+  Rec r = {.log = g_string_new(NULL), .p = &p, .pause_on_connect = true, .clear_headers_on_connect = true};
+  const char *in = "CONNECT {}\r\nHPUB a 0 1\r\nx\r\nPING\r\n";
+  size_t len = strlen(in);
+  g_assert_cmpint(parser_parse(&p, in, len, &rec_cb, &r), ==, NATS_OK);
+  g_assert_cmpuint(p.consumed, ==, strlen("CONNECT {}\r\n"));
+  g_assert_cmpstr(r.log->str, ==, "CONNECT [{}]\n");
+  /* still paused: nothing more is consumed */
+  g_assert_cmpint(parser_parse(&p, in + p.consumed, len - p.consumed, &rec_cb, &r), ==, NATS_OK);
+  g_assert_cmpuint(p.consumed, ==, 0);
+  p.pause = false;
+  size_t off = strlen("CONNECT {}\r\n");
+  g_assert_cmpint(parser_parse(&p, in + off, len - off, &rec_cb, &r), ==, NATS_OK);
+  g_assert_cmpuint(p.consumed, ==, len - off);
+  g_assert_cmpstr(r.log->str, ==, "CONNECT [{}]\nPUBARGS [a][] 0 1\nMSG [a][] 0 1 [x]\nPING\n");
+  g_string_free(r.log, TRUE);
+  parser_clear(&p);
+}
+
 /* ---- volume, buffers, borrowing ---- */
 
 static void test_many_messages(void) {
@@ -640,6 +667,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/parser/max-payload", test_max_payload);
   g_test_add_func("/parser/connect-first", test_connect_first);
   g_test_add_func("/parser/callback-error", test_callback_error);
+  g_test_add_func("/parser/pause", test_pause);
   g_test_add_func("/parser/many-messages", test_many_messages);
   g_test_add_func("/parser/buffer-reuse", test_buffer_reuse);
   g_test_add_func("/parser/large-payload", test_large_payload);
