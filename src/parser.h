@@ -67,7 +67,8 @@ struct Parser {
   /* Pausing (e.g. while a CONNECT's credentials are checked off-thread): a
    * callback sets pause = true; parser_parse finishes the current op and
    * returns NATS_OK with consumed < len.  The caller keeps buf[consumed..len)
-   * and feeds it again after clearing pause.  consumed == len otherwise. */
+   * and feeds it again after clearing pause.  After any other NATS_OK return
+   * consumed == len; after an error it is meaningless. */
   bool pause;
   size_t consumed;
 

@@ -169,11 +169,12 @@ static NatsError fz_run(unsigned char cfg, const char *data, size_t len, uint64_
     f.chunk = chunk;
     f.chunk_len = n;
     e = parser_parse(&p, chunk, n, &cb, &f);
+    size_t done = 0;
     while (e == NATS_OK && p.pause) {
       /* resume with what the paused parser handed back */
-      if (p.consumed > n)
+      if (p.consumed > f.chunk_len)
         abort();
-      size_t done = p.consumed;
+      done += p.consumed;
       p.pause = false;
       f.chunk = chunk + done;
       f.chunk_len = n - done;
