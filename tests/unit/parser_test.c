@@ -516,6 +516,61 @@ static void test_pause(void) {
   parser_clear(&p);
 }
 
+static NatsError refuse_pub(void *ctx, const ParserPub *pub) {
+  rec_pub_args(ctx, pub);
+  return NATS_ERR_INVALID_PUBLISH_SUBJECT;
+}
+
+static NatsError refuse_msg(void *ctx, const ParserPub *pub, const char *payload) {
+  rec_msg(ctx, pub, payload);
+  return NATS_ERR_MAX_PAYLOAD;
+}
+
+static void test_callback_error_pub(void) {
+  /* on_pub_args refusing: no payload is read, no MSG */
+  ParserCallbacks cb = rec_cb;
+  cb.on_pub_args = refuse_pub;
+  Parser p;
+  parser_init(&p);
+  Rec r = {.log = g_string_new(NULL)};
+  const char *in = "PUB a 1\r\nx\r\nPING\r\n";
+  g_assert_cmpint(parser_parse(&p, in, strlen(in), &cb, &r), ==, NATS_ERR_INVALID_PUBLISH_SUBJECT);
+  g_assert_cmpstr(r.log->str, ==, "PUBARGS [a][] -1 1\n");
+  g_string_free(r.log, TRUE);
+  parser_clear(&p);
+  /* on_msg refusing stops before the PING */
+  cb = rec_cb;
+  cb.on_msg = refuse_msg;
+  parser_init(&p);
+  r.log = g_string_new(NULL);
+  g_assert_cmpint(parser_parse(&p, in, strlen(in), &cb, &r), ==, NATS_ERR_MAX_PAYLOAD);
+  g_assert_cmpstr(r.log->str, ==, "PUBARGS [a][] -1 1\nMSG [a][] -1 1 [x]\n");
+  g_string_free(r.log, TRUE);
+  parser_clear(&p);
+}
+
+static void test_odd_limits(void) {
+  /* a negative max_control_line refuses every argument, wherever the read
+   * ends (including right after an argument's first byte) */
+  Setup neg = {.mcl = -1, .headers = true};
+  expect(&neg, "PING\r\nSUB a 1\r\n", "PING\n=> MAX_CONTROL_LINE\n");
+  /* a large limit: a long split line is buffered, and the buffer is let go
+   * once the parser is idle */
+  Parser p;
+  parser_init(&p);
+  p.max_control_line = 100000;
+  Rec r = {.log = g_string_new(NULL)};
+  g_autofree char *subj = g_strnfill(70000, 's');
+  g_assert_cmpint(parser_parse(&p, "SUB ", 4, &rec_cb, &r), ==, NATS_OK);
+  g_assert_cmpint(parser_parse(&p, subj, 70000, &rec_cb, &r), ==, NATS_OK);
+  g_assert_cmpuint(p.arg_cap, >=, 70000);
+  g_assert_cmpint(parser_parse(&p, " 1\r\n", 4, &rec_cb, &r), ==, NATS_OK);
+  g_assert_true(g_str_has_prefix(r.log->str, "SUB [sss"));
+  g_assert_null(p.arg_buf);
+  g_string_free(r.log, TRUE);
+  parser_clear(&p);
+}
+
 /* ---- volume, buffers, borrowing ---- */
 
 static void test_many_messages(void) {
@@ -668,6 +723,8 @@ int main(int argc, char **argv) {
   g_test_add_func("/parser/connect-first", test_connect_first);
   g_test_add_func("/parser/callback-error", test_callback_error);
   g_test_add_func("/parser/pause", test_pause);
+  g_test_add_func("/parser/callback-error-pub", test_callback_error_pub);
+  g_test_add_func("/parser/odd-limits", test_odd_limits);
   g_test_add_func("/parser/many-messages", test_many_messages);
   g_test_add_func("/parser/buffer-reuse", test_buffer_reuse);
   g_test_add_func("/parser/large-payload", test_large_payload);
