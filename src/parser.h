@@ -75,7 +75,9 @@ struct Parser {
   /* Last error detail for the caller's log line (nats-server logs these):
    * err_what is a static string such as "processPub Parse Error"; err_arg
    * (borrowed, valid until the next parser call) is the offending argument
-   * or, for unknown ops, a snippet of up to PROTO_SNIPPET_SIZE bytes. */
+   * or, for unknown ops, a snippet of up to PROTO_SNIPPET_SIZE bytes.
+   * After NATS_ERR_MAX_PAYLOAD, pa.total_len holds the refused size (nats-server
+   * logs "maximum payload exceeded: <size> vs <max>"). */
   const char *err_what;
   const char *err_arg;
   size_t err_arg_len;
