@@ -7,6 +7,7 @@
  * sends no -ERR at all the text is NULL (it only logs). */
 #include "errors.h"
 
+#include <glib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -179,4 +180,62 @@ const char *errors_name(NatsError e) {
 size_t errors_format_err(const char *text, char *buf, size_t cap) {
   int n = snprintf(buf, cap, "-ERR '%s'\r\n", text ? text : "");
   return n < 0 ? 0 : (size_t)n;
+}
+
+/* Appends to buf while room remains; counts every byte either way. */
+static void errors_put(char *buf, size_t cap, size_t *pos, const char *s, size_t n) {
+  for (size_t i = 0; i < n; i++, (*pos)++)
+    if (*pos + 1 < cap)
+      buf[*pos] = s[i];
+}
+
+size_t errors_quote(const char *s, size_t n, char *buf, size_t cap) {
+  size_t pos = 0;
+  errors_put(buf, cap, &pos, "\"", 1);
+  size_t i = 0;
+  while (i < n) {
+    unsigned char c = (unsigned char)s[i];
+    const char *esc = NULL;
+    switch (c) {
+    case '"': esc = "\\\""; break;
+    case '\\': esc = "\\\\"; break;
+    case '\a': esc = "\\a"; break;
+    case '\b': esc = "\\b"; break;
+    case '\f': esc = "\\f"; break;
+    case '\n': esc = "\\n"; break;
+    case '\r': esc = "\\r"; break;
+    case '\t': esc = "\\t"; break;
+    case '\v': esc = "\\v"; break;
+    default: break;
+    }
+    if (esc) {
+      errors_put(buf, cap, &pos, esc, 2);
+      i++;
+    } else if (c >= 0x20 && c < 0x7f) {
+      errors_put(buf, cap, &pos, s + i, 1);
+      i++;
+    } else if (c >= 0x80) {
+      /* keep one valid UTF-8 sequence whole, else escape the byte */
+      const char *end = NULL;
+      size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+      if (i + len <= n && g_utf8_validate(s + i, (gssize)len, &end)) {
+        errors_put(buf, cap, &pos, s + i, len);
+        i += len;
+      } else {
+        char hex[5];
+        snprintf(hex, sizeof hex, "\\x%02x", c);
+        errors_put(buf, cap, &pos, hex, 4);
+        i++;
+      }
+    } else {
+      char hex[5];
+      snprintf(hex, sizeof hex, "\\x%02x", c);
+      errors_put(buf, cap, &pos, hex, 4);
+      i++;
+    }
+  }
+  errors_put(buf, cap, &pos, "\"", 1);
+  if (cap)
+    buf[pos < cap ? pos : cap - 1] = '\0';
+  return pos;
 }

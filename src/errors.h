@@ -102,6 +102,13 @@ ClosedState errors_closed_state(NatsError e);
 const char *errors_closed_state_string(ClosedState s);
 /* Short stable identifier of the enum value for logs and tests ("MAX_PAYLOAD"). */
 const char *errors_name(NatsError e);
+/* Writes s[0..n) quoted the way Go's %q does (strconv.Quote): in double
+ * quotes, with \" \\ \a \b \f \n \r \t \v escaped, other control bytes
+ * and invalid UTF-8 as \xNN, DEL as \x7f; valid UTF-8 sequences are kept
+ * (Go would also escape non-printable code points, which subjects do not
+ * contain in practice).  NUL-terminated when cap allows; returns the full
+ * length like snprintf. */
+size_t errors_quote(const char *s, size_t n, char *buf, size_t cap);
 /* Writes "-ERR 'text'\r\n" into buf (NUL-terminated when cap allows) and
  * returns its length.  Like snprintf: a return >= cap means it was cut. */
 size_t errors_format_err(const char *text, char *buf, size_t cap);

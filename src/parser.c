@@ -125,21 +125,26 @@ static int64_t parser_parse_size(const char *s, size_t n) {
   return v;
 }
 
+/* Byte classes for argument splitting: 1 = space/tab, 2 = CR/LF. */
+static const unsigned char blank_class[256] = {
+  [' '] = 1, ['\t'] = 1, ['\r'] = 2, ['\n'] = 2,
+};
+
 /* Splits on blanks (PUB/HPUB: space and tab; SUB/UNSUB also CR and LF, as
  * nats-server's splitArg does).  Returns the number of arguments, which may
  * exceed PARSER_MAX_SPLIT; only the first PARSER_MAX_SPLIT are stored. */
 static int parser_split(const char *arg, size_t len, bool crlf_blank, Slice out[PARSER_MAX_SPLIT]) {
+  const unsigned char *a = (const unsigned char *)arg;
+  unsigned char mask = crlf_blank ? 3 : 1;
   int n = 0;
   size_t i = 0;
   for (;;) {
-    while (i < len && (is_blank((unsigned char)arg[i]) ||
-                       (crlf_blank && (arg[i] == '\r' || arg[i] == '\n'))))
+    while (i < len && (blank_class[a[i]] & mask))
       i++;
     if (i >= len)
       break;
     size_t start = i;
-    while (i < len && !(is_blank((unsigned char)arg[i]) ||
-                        (crlf_blank && (arg[i] == '\r' || arg[i] == '\n'))))
+    while (i < len && !(blank_class[a[i]] & mask))
       i++;
     if (n < PARSER_MAX_SPLIT)
       out[n] = (Slice){arg + start, i - start};
@@ -340,6 +345,8 @@ NatsError parser_parse(Parser *p, const char *buf, size_t len, const ParserCallb
     unsigned char b = (unsigned char)buf[i];
     switch (p->state) {
     case PS_START:
+      if (p->pause)
+        goto out;
       if (p->connect_required_first && b != 'C' && b != 'c') {
         /* nats-server looks only at the first byte here: "CX" is an unknown op, not an auth error */
         e = cb->on_op_before_connect ? cb->on_op_before_connect(ctx) : NATS_ERR_AUTH_VIOLATION;
@@ -415,7 +422,8 @@ NatsError parser_parse(Parser *p, const char *buf, size_t len, const ParserCallb
     case PS_ARG: {
       const char *nl = memchr(buf + i, '\n', len - i);
       size_t end = nl ? (size_t)(nl - buf) : len;
-      if (!p->drop && end > i && memchr(buf + i, '\r', end - i))
+      /* usually the CR sits right before the LF; look there before scanning */
+      if (!p->drop && end > i && (buf[end - 1] == '\r' || memchr(buf + i, '\r', end - i)))
         p->drop = true;
       size_t raw = p->arg_split ? p->arg_len + (end - i) : end - as;
       size_t alen = raw - (p->drop ? 1 : 0);
@@ -523,6 +531,8 @@ NatsError parser_parse(Parser *p, const char *buf, size_t len, const ParserCallb
     }
   }
 
+out:
+  p->consumed = i;
   /* Keep whatever is unfinished; the caller's buffer is about to go. */
   switch (p->state) {
   case PS_ARG:

@@ -68,10 +68,20 @@ struct Parser {
   bool headers;                /* HPUB allowed: set when CONNECT had "headers":true
                                   (Go's c.headers); default false as in nats-server */
 
+  /* Pausing (e.g. while a CONNECT's credentials are checked off-thread): a
+   * callback sets pause = true; parser_parse finishes the current op and
+   * returns NATS_OK with consumed < len.  The caller keeps buf[consumed..len)
+   * and feeds it again after clearing pause.  After any other NATS_OK return
+   * consumed == len; after an error it is meaningless. */
+  bool pause;
+  size_t consumed;
+
   /* Last error detail for the caller's log line (nats-server logs these):
    * err_what is a static string such as "processPub Parse Error"; err_arg
    * (borrowed, valid until the next parser call) is the offending argument
-   * or, for unknown ops, a snippet of up to PROTO_SNIPPET_SIZE bytes. */
+   * or, for unknown ops, a snippet of up to PROTO_SNIPPET_SIZE bytes.
+   * After NATS_ERR_MAX_PAYLOAD, pa.total_len holds the refused size (nats-server
+   * logs "maximum payload exceeded: <size> vs <max>"). */
   const char *err_what;
   const char *err_arg;
   size_t err_arg_len;

@@ -110,11 +110,34 @@ static void test_format(void) {
   g_assert_cmpstr(small, ==, "-ERR 'S");
 }
 
+static void check_quote(const char *in, size_t n, const char *want) {
+  char buf[128];
+  size_t len = errors_quote(in, n, buf, sizeof buf);
+  g_assert_cmpstr(buf, ==, want);
+  g_assert_cmpuint(len, ==, strlen(want));
+}
+
+static void test_quote(void) {
+  /* expected strings are Go's fmt.Sprintf("%q", ...) output */
+  check_quote("foo.bar", 7, "\"foo.bar\"");
+  check_quote("", 0, "\"\"");
+  check_quote("a\"b\\c", 5, "\"a\\\"b\\\\c\"");
+  check_quote("\r\n\t\x01\x7f", 5, "\"\\r\\n\\t\\x01\\x7f\"");
+  check_quote("a\0b", 3, "\"a\\x00b\"");
+  check_quote("caf\xc3\xa9", 5, "\"caf\xc3\xa9\"");   /* valid UTF-8 kept */
+  check_quote("\xff\xc3", 2, "\"\\xff\\xc3\"");       /* invalid bytes escaped */
+  /* cut short: still NUL-terminated, full length returned */
+  char small[4];
+  g_assert_cmpuint(errors_quote("abcdef", 6, small, sizeof small), ==, 8);
+  g_assert_cmpstr(small, ==, "\"ab");
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/errors/every-row", test_every_row);
   g_test_add_func("/errors/closed-states", test_closed_states);
   g_test_add_func("/errors/verified-rows", test_verified_rows);
   g_test_add_func("/errors/format", test_format);
+  g_test_add_func("/errors/quote", test_quote);
   return g_test_run();
 }

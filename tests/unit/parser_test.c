@@ -21,6 +21,7 @@ typedef struct Rec {
   NatsError fail_on_ping;  /* returned by on_ping */
   NatsError before_connect;
   bool clear_headers_on_connect;
+  bool pause_on_connect;
 } Rec;
 
 static void rec_str(GString *s, const char *p, size_t n) {
@@ -94,6 +95,8 @@ static NatsError rec_connect(void *ctx, const char *j, size_t n) {
   g_string_append_c(r->log, '\n');
   if (r->clear_headers_on_connect)
     r->p->headers = true;
+  if (r->pause_on_connect)
+    r->p->pause = true;
   return NATS_OK;
 }
 
@@ -489,6 +492,85 @@ static void test_callback_error(void) {
   parser_clear(&p);
 }
 
+static void test_pause(void) {
+  /* CONNECT pauses the parser (credentials checked elsewhere); the rest of
+   * the read is handed back and parsed once the caller resumes */
+  Parser p;
+  parser_init(&p);
+  p.connect_required_first = true;
+  Rec r = {.log = g_string_new(NULL), .p = &p, .pause_on_connect = true, .clear_headers_on_connect = true};
+  const char *in = "CONNECT {}\r\nHPUB a 0 1\r\nx\r\nPING\r\n";
+  size_t len = strlen(in);
+  g_assert_cmpint(parser_parse(&p, in, len, &rec_cb, &r), ==, NATS_OK);
+  g_assert_cmpuint(p.consumed, ==, strlen("CONNECT {}\r\n"));
+  g_assert_cmpstr(r.log->str, ==, "CONNECT [{}]\n");
+  /* still paused: nothing more is consumed */
+  g_assert_cmpint(parser_parse(&p, in + p.consumed, len - p.consumed, &rec_cb, &r), ==, NATS_OK);
+  g_assert_cmpuint(p.consumed, ==, 0);
+  p.pause = false;
+  size_t off = strlen("CONNECT {}\r\n");
+  g_assert_cmpint(parser_parse(&p, in + off, len - off, &rec_cb, &r), ==, NATS_OK);
+  g_assert_cmpuint(p.consumed, ==, len - off);
+  g_assert_cmpstr(r.log->str, ==, "CONNECT [{}]\nPUBARGS [a][] 0 1\nMSG [a][] 0 1 [x]\nPING\n");
+  g_string_free(r.log, TRUE);
+  parser_clear(&p);
+}
+
+static NatsError refuse_pub(void *ctx, const ParserPub *pub) {
+  rec_pub_args(ctx, pub);
+  return NATS_ERR_INVALID_PUBLISH_SUBJECT;
+}
+
+static NatsError refuse_msg(void *ctx, const ParserPub *pub, const char *payload) {
+  rec_msg(ctx, pub, payload);
+  return NATS_ERR_MAX_PAYLOAD;
+}
+
+static void test_callback_error_pub(void) {
+  /* on_pub_args refusing: no payload is read, no MSG */
+  ParserCallbacks cb = rec_cb;
+  cb.on_pub_args = refuse_pub;
+  Parser p;
+  parser_init(&p);
+  Rec r = {.log = g_string_new(NULL)};
+  const char *in = "PUB a 1\r\nx\r\nPING\r\n";
+  g_assert_cmpint(parser_parse(&p, in, strlen(in), &cb, &r), ==, NATS_ERR_INVALID_PUBLISH_SUBJECT);
+  g_assert_cmpstr(r.log->str, ==, "PUBARGS [a][] -1 1\n");
+  g_string_free(r.log, TRUE);
+  parser_clear(&p);
+  /* on_msg refusing stops before the PING */
+  cb = rec_cb;
+  cb.on_msg = refuse_msg;
+  parser_init(&p);
+  r.log = g_string_new(NULL);
+  g_assert_cmpint(parser_parse(&p, in, strlen(in), &cb, &r), ==, NATS_ERR_MAX_PAYLOAD);
+  g_assert_cmpstr(r.log->str, ==, "PUBARGS [a][] -1 1\nMSG [a][] -1 1 [x]\n");
+  g_string_free(r.log, TRUE);
+  parser_clear(&p);
+}
+
+static void test_odd_limits(void) {
+  /* a negative max_control_line refuses every argument, wherever the read
+   * ends (including right after an argument's first byte) */
+  Setup neg = {.mcl = -1, .headers = true};
+  expect(&neg, "PING\r\nSUB a 1\r\n", "PING\n=> MAX_CONTROL_LINE\n");
+  /* a large limit: a long split line is buffered, and the buffer is let go
+   * once the parser is idle */
+  Parser p;
+  parser_init(&p);
+  p.max_control_line = 100000;
+  Rec r = {.log = g_string_new(NULL)};
+  g_autofree char *subj = g_strnfill(70000, 's');
+  g_assert_cmpint(parser_parse(&p, "SUB ", 4, &rec_cb, &r), ==, NATS_OK);
+  g_assert_cmpint(parser_parse(&p, subj, 70000, &rec_cb, &r), ==, NATS_OK);
+  g_assert_cmpuint(p.arg_cap, >=, 70000);
+  g_assert_cmpint(parser_parse(&p, " 1\r\n", 4, &rec_cb, &r), ==, NATS_OK);
+  g_assert_true(g_str_has_prefix(r.log->str, "SUB [sss"));
+  g_assert_null(p.arg_buf);
+  g_string_free(r.log, TRUE);
+  parser_clear(&p);
+}
+
 /* ---- volume, buffers, borrowing ---- */
 
 static void test_many_messages(void) {
@@ -640,6 +722,9 @@ int main(int argc, char **argv) {
   g_test_add_func("/parser/max-payload", test_max_payload);
   g_test_add_func("/parser/connect-first", test_connect_first);
   g_test_add_func("/parser/callback-error", test_callback_error);
+  g_test_add_func("/parser/pause", test_pause);
+  g_test_add_func("/parser/callback-error-pub", test_callback_error_pub);
+  g_test_add_func("/parser/odd-limits", test_odd_limits);
   g_test_add_func("/parser/many-messages", test_many_messages);
   g_test_add_func("/parser/buffer-reuse", test_buffer_reuse);
   g_test_add_func("/parser/large-payload", test_large_payload);
