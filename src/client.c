@@ -277,12 +277,22 @@ static void client_write_deadline_fired(void *data) {
 /* Appends "MSG subject sid [reply] size\r\n" (or HMSG) + payload + CRLF to
  * the subscriber.  `m` describes the message (borrowed, as from the parser);
  * returns false when the subscription takes nothing. */
+static bool client_deliver_ex(Client *pub, Subscription *sub, const ParserPub *m, const char *payload,
+                              bool status_to_self);
+
 static bool client_deliver(Client *pub, Subscription *sub, const ParserPub *m, const char *payload) {
+  return client_deliver_ex(pub, sub, m, payload, false);
+}
+
+/* status_to_self: a server-made status for the publisher itself (the 503
+ * no-responders reply), which nats-server delivers even with echo off. */
+static bool client_deliver_ex(Client *pub, Subscription *sub, const ParserPub *m, const char *payload,
+                              bool status_to_self) {
   Client *dst = sub->client;
   const char *subject = m->subject, *reply = m->reply;
   size_t subject_len = m->subject_len, reply_len = m->reply_len;
   if (sub->closed || !dst || dst->state != CLIENT_OPEN) return false;
-  if (dst == pub && !pub->opts.echo) return false;
+  if (dst == pub && !pub->opts.echo && !status_to_self) return false;
   if (dst->auth && !auth_client_deliver_allowed(dst, subject, subject_len)) return false;
   if (sub->max > 0 && sub->delivered >= sub->max) return false;
 
@@ -392,7 +402,7 @@ static void client_send_no_responders(Client *c, const char *reply, size_t reply
     if (sub->client == c && !sub->closed) {
       ParserPub m = {.subject = reply, .subject_len = reply_len, .hdr_len = sizeof NO_RESPONDERS_HDR - 1,
                      .total_len = sizeof NO_RESPONDERS_HDR - 1};
-      client_deliver(c, sub, &m, NO_RESPONDERS_HDR);
+      client_deliver_ex(c, sub, &m, NO_RESPONDERS_HDR, true);
       break;
     }
   }
@@ -425,9 +435,10 @@ static void client_process_msg(Client *c, const ParserPub *pub, const char *payl
       }
     }
   }
-  bool no_interest = r->npsubs == 0 && r->nqgroups == 0;
   sublist_result_unref(r);
-  if (!delivered_any && no_interest && pub->reply_len > 0 && c->opts.no_responders && c->headers)
+  /* Judged on actual deliveries: the requester's own subscription with
+   * echo off does not count as a responder (as in nats-server). */
+  if (!delivered_any && pub->reply_len > 0 && c->opts.no_responders && c->headers)
     client_send_no_responders(c, pub->reply, pub->reply_len);
 }
 
@@ -440,16 +451,87 @@ static void client_process_msg(Client *c, const ParserPub *pub, const char *payl
     if ((c)->state != CLIENT_OPEN) return NATS_ERR_CLIENT_CLOSED; \
   } while (0)
 
+/* Go's encoding/json matches CONNECT field names case-insensitively (the
+ * last matching member wins), so {"Verbose":false} counts. */
+static JsonNode *json_member_ci(JsonObject *o, const char *key) {
+  JsonNode *found = json_object_get_member(o, key);
+  g_autoptr(GList) members = json_object_get_members(o);
+  for (GList *l = members; l; l = l->next)
+    if (g_ascii_strcasecmp(l->data, key) == 0) found = json_object_get_member(o, l->data);
+  return found;
+}
+
 static char *json_dup_string(JsonObject *o, const char *key) {
-  JsonNode *n = json_object_get_member(o, key);
+  JsonNode *n = json_member_ci(o, key);
   if (!n || JSON_NODE_TYPE(n) != JSON_NODE_VALUE || json_node_get_value_type(n) != G_TYPE_STRING) return NULL;
   return g_strdup(json_node_get_string(n));
 }
 
 static bool json_get_bool(JsonObject *o, const char *key, bool def) {
-  JsonNode *n = json_object_get_member(o, key);
+  JsonNode *n = json_member_ci(o, key);
   if (!n || JSON_NODE_TYPE(n) != JSON_NODE_VALUE || json_node_get_value_type(n) != G_TYPE_BOOLEAN) return def;
   return json_node_get_boolean(n);
+}
+
+/* CONNECT fields and their JSON types.  Go's json.Unmarshal into clientOpts
+ * fails (and nats-server closes the connection) when a known field has the
+ * wrong type; null leaves the field alone; unknown fields are ignored. */
+typedef enum { CF_BOOL, CF_STRING, CF_INT } ConnectFieldType;
+static const struct {
+  const char *name;
+  ConnectFieldType type;
+} connect_fields[] = {
+    {"verbose", CF_BOOL}, {"pedantic", CF_BOOL}, {"tls_required", CF_BOOL}, {"echo", CF_BOOL},
+    {"headers", CF_BOOL}, {"no_responders", CF_BOOL}, {"new_account", CF_BOOL}, {"protocol", CF_INT},
+    {"name", CF_STRING}, {"lang", CF_STRING}, {"version", CF_STRING}, {"user", CF_STRING}, {"pass", CF_STRING},
+    {"auth_token", CF_STRING}, {"jwt", CF_STRING}, {"nkey", CF_STRING}, {"sig", CF_STRING}, {"account", CF_STRING},
+};
+
+/* Go's json.Unmarshal refuses trailing data after the value; json-glib
+ * does not say where it stopped, so find the end of the first value. */
+static bool json_single_value(const char *s, size_t n) {
+  size_t i = 0;
+  while (i < n && g_ascii_isspace(s[i])) i++;
+  if (i < n && (s[i] == '{' || s[i] == '[')) {
+    int depth = 0;
+    bool in_str = false;
+    for (; i < n; i++) {
+      char ch = s[i];
+      if (in_str) {
+        if (ch == '\\') i++;
+        else if (ch == '"') in_str = false;
+      } else if (ch == '"') {
+        in_str = true;
+      } else if (ch == '{' || ch == '[') {
+        depth++;
+      } else if ((ch == '}' || ch == ']') && --depth == 0) {
+        i++;
+        break;
+      }
+    }
+  } else {
+    while (i < n && !g_ascii_isspace(s[i])) i++;  /* a scalar such as null */
+  }
+  while (i < n && g_ascii_isspace(s[i])) i++;
+  return i == n;
+}
+
+static bool connect_json_types_ok(JsonObject *o) {
+  g_autoptr(GList) members = json_object_get_members(o);
+  for (GList *l = members; l; l = l->next) {
+    JsonNode *n = json_object_get_member(o, l->data);
+    if (JSON_NODE_TYPE(n) == JSON_NODE_NULL) continue;
+    for (size_t i = 0; i < G_N_ELEMENTS(connect_fields); i++) {
+      if (g_ascii_strcasecmp(l->data, connect_fields[i].name) != 0) continue;
+      if (JSON_NODE_TYPE(n) != JSON_NODE_VALUE) return false;
+      GType t = json_node_get_value_type(n);
+      if ((connect_fields[i].type == CF_BOOL && t != G_TYPE_BOOLEAN) ||
+          (connect_fields[i].type == CF_STRING && t != G_TYPE_STRING) ||
+          (connect_fields[i].type == CF_INT && t != G_TYPE_INT64))
+        return false;
+    }
+  }
+  return true;
 }
 
 static NatsError on_connect(void *ctx, const char *json, size_t len) {
@@ -461,10 +543,15 @@ static NatsError on_connect(void *ctx, const char *json, size_t len) {
     log_trace(CLIENT_LOG_FMT "<<- [CONNECT %s]", CLIENT_LOG_ARGS(c), shown);
   }
   g_autoptr(JsonParser) parser = json_parser_new();
-  if (!json_parser_load_from_data(parser, json, (gssize)len, NULL)) return NATS_ERR_CONNECT_PARSE;
+  if (!json_single_value(json, len) || !json_parser_load_from_data(parser, json, (gssize)len, NULL))
+    return NATS_ERR_CONNECT_PARSE;
   JsonNode *root = json_parser_get_root(parser);
-  if (!root || JSON_NODE_TYPE(root) != JSON_NODE_OBJECT) return NATS_ERR_CONNECT_PARSE;
-  JsonObject *o = json_node_get_object(root);
+  /* "CONNECT null" decodes as an empty object in Go. */
+  g_autoptr(JsonObject) empty = json_object_new();
+  if (!root || (JSON_NODE_TYPE(root) != JSON_NODE_OBJECT && JSON_NODE_TYPE(root) != JSON_NODE_NULL))
+    return NATS_ERR_CONNECT_PARSE;
+  JsonObject *o = JSON_NODE_TYPE(root) == JSON_NODE_OBJECT ? json_node_get_object(root) : empty;
+  if (!connect_json_types_ok(o)) return NATS_ERR_CONNECT_PARSE;
   ClientConnectOpts *co = &c->opts;
   co->verbose = json_get_bool(o, "verbose", co->verbose);
   co->pedantic = json_get_bool(o, "pedantic", co->pedantic);
@@ -472,7 +559,7 @@ static NatsError on_connect(void *ctx, const char *json, size_t len) {
   co->echo = json_get_bool(o, "echo", co->echo);
   co->headers = json_get_bool(o, "headers", co->headers);
   co->no_responders = json_get_bool(o, "no_responders", co->no_responders);
-  JsonNode *proto = json_object_get_member(o, "protocol");
+  JsonNode *proto = json_member_ci(o, "protocol");
   if (proto && JSON_NODE_TYPE(proto) == JSON_NODE_VALUE && json_node_get_value_type(proto) == G_TYPE_INT64)
     co->protocol = (int)json_node_get_int(proto);
   g_free(co->name), co->name = json_dup_string(o, "name");
@@ -529,12 +616,29 @@ static NatsError on_pub_args(void *ctx, const ParserPub *pub) {
   return NATS_OK;
 }
 
+/* "<<- MSG_PAYLOAD: [%q]" as nats-server traces it; with max_traced_msg_len
+ * the quoted text is cut to that many characters and "..." appended. */
+static void client_trace_payload(Client *c, const char *payload, size_t len) {
+  int64_t max = c->srv->opts->max_traced_msg_len;
+  bool cut = max > 0 && len > (size_t)max;
+  size_t n = cut ? (size_t)max : len;
+  size_t need = errors_quote(payload, n, NULL, 0) + 1;
+  g_autofree char *q = g_malloc(need);
+  errors_quote(payload, n, q, need);
+  if (cut) {
+    size_t inner = strlen(q) - 2;  /* without the quotes */
+    log_trace(CLIENT_LOG_FMT "<<- MSG_PAYLOAD: [\"%.*s...\"]", CLIENT_LOG_ARGS(c), (int)MIN(inner, (size_t)max), q + 1);
+  } else {
+    log_trace(CLIENT_LOG_FMT "<<- MSG_PAYLOAD: [%s]", CLIENT_LOG_ARGS(c), q);
+  }
+}
+
 static NatsError on_msg(void *ctx, const ParserPub *pub, const char *payload) {
   Client *c = ctx;
   RETURN_IF_CLOSED(c);
   Server *s = c->srv;
   if (log_trace_enabled)
-    log_trace(CLIENT_LOG_FMT "<<- MSG_PAYLOAD: [\"%.*s\"]", CLIENT_LOG_ARGS(c), (int)MIN(pub->total_len, 1024), payload);
+    client_trace_payload(c, payload, (size_t)pub->total_len);
   c->in_msgs++;
   c->in_bytes += (uint64_t)pub->total_len;
   s->in_msgs++;
@@ -676,7 +780,15 @@ static void client_handle_error(Client *c, NatsError err) {
   const char *text = errors_text(err);
   if (text) client_send_err(c, text);
   if (errors_closes(err)) {
-    if (!text) log_error(CLIENT_LOG_FMT "Client parser ERROR (%d)", CLIENT_LOG_ARGS(c), (int)err);
+    /* nats-server logs the error of a closing protocol violation, except
+     * max payload and auth, which were logged where they happened. */
+    if (err != NATS_ERR_MAX_PAYLOAD && err != NATS_ERR_AUTH_VIOLATION && err != NATS_ERR_AUTH_TIMEOUT) {
+      if (c->parser.err_what && strcmp(c->parser.err_what, "callback") != 0)
+        log_error(CLIENT_LOG_FMT "%s: %.*s", CLIENT_LOG_ARGS(c), c->parser.err_what, (int)c->parser.err_arg_len,
+                  c->parser.err_arg ? c->parser.err_arg : "");
+      else if (text)
+        log_error(CLIENT_LOG_FMT "%s", CLIENT_LOG_ARGS(c), text);
+    }
     client_close(c, errors_closed_state(err));
   }
 }
@@ -692,7 +804,8 @@ static void client_read(Client *c) {
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) return;
-      client_close(c, errno == ECONNRESET ? CLOSED_CLIENT_CLOSED : CLOSED_READ_ERROR);
+      /* nats-server: EOF is "Client Closed", any read error (reset included) "Read Error" */
+      client_close(c, CLOSED_READ_ERROR);
       return;
     }
     NatsError err = parser_parse(&c->parser, s->read_buf, (size_t)n, &client_parser_callbacks, c);

@@ -133,7 +133,7 @@ const char *opts_format_duration(int64_t us, char *buf, size_t cap) {
 
 /* ---- command line -------------------------------------------------------- */
 
-typedef enum FlagKind { FLAG_STRING, FLAG_INT, FLAG_BOOL, FLAG_SPECIAL } FlagKind;
+typedef enum FlagKind { FLAG_STRING, FLAG_INT, FLAG_INT64, FLAG_BOOL, FLAG_SPECIAL } FlagKind;
 
 typedef struct FlagSpec {
   const char *names;   /* '|'-separated spellings without dashes */
@@ -176,7 +176,7 @@ static const FlagSpec flag_table[] = {
     {"s|syslog", FLAG_BOOL, 0, 0, false},
     {"r|remote_syslog", FLAG_STRING, 0, 0, false},
     {"log_size_limit", FLAG_STRING, 0, 0, false},
-    {"max_traced_msg_len", FLAG_STRING, 0, 0, false},
+    {"max_traced_msg_len", FLAG_INT64, OFF(max_traced_msg_len), 0, true},
     {"js|jetstream", FLAG_BOOL, 0, 0, false},
     {"sd|store_dir", FLAG_STRING, 0, 0, false},
     {"tls", FLAG_BOOL, 0, 0, false},
@@ -221,6 +221,7 @@ static const char usage_text[] =
     "    -VV                              Verbose trace (traces system account as well)\n"
     "    -DV                              Debug and trace\n"
     "    -DVV                             Debug and verbose trace (traces system account as well)\n"
+    "        --max_traced_msg_len <len>   Maximum printable length for traced messages (default: unlimited)\n"
     "\n"
     "Authorization Options:\n"
     "        --user <user>                User required for connections\n"
@@ -232,7 +233,7 @@ static const char usage_text[] =
     "    -v, --version                    Show version\n"
     "\n"
     "Not yet supported (accepted by nats-server; refused here with an error):\n"
-    "    -ms, -s, -r, --log_size_limit, --max_traced_msg_len, -js, -sd,\n"
+    "    -ms, -s, -r, --log_size_limit, -js, -sd,\n"
     "    --tls*, --routes, --cluster*, --no_advertise,\n"
     "    --connect_retries, --profile, --help_tls\n"
     "\n";
@@ -305,7 +306,7 @@ OptsAction opts_parse_args(Options *o, int argc, char **argv, char **signal_cmd)
       fprintf(stderr, "cnatsd: flag -%.*s is not supported yet\n", (int)name_len, name);
       return OPTS_EXIT_ERROR;
     }
-    bool takes_value = f->kind == FLAG_STRING || f->kind == FLAG_INT || (f->kind == FLAG_SPECIAL && f->special == SP_SIGNAL);
+    bool takes_value = f->kind == FLAG_STRING || f->kind == FLAG_INT || f->kind == FLAG_INT64 || (f->kind == FLAG_SPECIAL && f->special == SP_SIGNAL);
     if (takes_value && !value) {
       if (i + 1 >= argc) {
         fprintf(stderr, "flag needs an argument: -%.*s\n", (int)name_len, name);
@@ -328,6 +329,16 @@ OptsAction opts_parse_args(Options *o, int argc, char **argv, char **signal_cmd)
           return OPTS_EXIT_ERROR;
         }
         *(int *)field = (int)n;
+        break;
+      }
+      case FLAG_INT64: {
+        int64_t n;
+        if (!parse_go_int(value, &n)) {
+          fprintf(stderr, "invalid value \"%s\" for flag -%.*s: parse error\n", value, (int)name_len, name);
+          fputs(usage_text, stdout);
+          return OPTS_EXIT_ERROR;
+        }
+        *(int64_t *)field = n;
         break;
       }
       case FLAG_BOOL: {
@@ -422,6 +433,7 @@ static const OptSpec opt_table[] = {
     {"lame_duck_duration", OPT_DURATION_STRING, OFF(lame_duck_duration_us), true, 30 * G_USEC_PER_SEC},
     {"lame_duck_grace_period", OPT_DURATION_STRING, OFF(lame_duck_grace_period_us), true, 0},
     {"no_header_support", OPT_BOOL, OFF(no_header_support), false, 0},
+    {"max_traced_msg_len", OPT_INT, OFF(max_traced_msg_len), true, 0},
     {"http", OPT_HTTP_LISTEN, 0, false, 0},
     {"http_port|monitor_port", OPT_PORT, OFF(http_port), false, 0},
     {"http_base_path", OPT_STRING, OFF(http_base_path), false, 0},
@@ -433,7 +445,7 @@ static const OptSpec opt_table[] = {
     /* Keys of features still to come: refused with a clear error, never ignored. */
     {"mappings|maps|https|https_port|cluster|"
      "gateway|leaf|leafnodes|store_dir|storedir|jetstream|logfile_size_limit|log_size_limit|syslog|remote_syslog|"
-     "prof_port|max_traced_msg_len|max_sub_tokens|max_subscription_tokens|tls|ocsp|allow_non_tls|operator|operators|"
+     "prof_port|max_sub_tokens|max_subscription_tokens|tls|ocsp|allow_non_tls|operator|operators|"
      "roots|root|root_operators|root_operator|resolver|account_resolver|accounts_resolver|resolver_tls|"
      "resolver_preload|resolver_pinned_accounts|trusted|trusted_keys|connect_error_reports|reconnect_error_reports|websocket|ws|mqtt|server_tags|"
      "default_js_domain",

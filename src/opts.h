@@ -35,6 +35,7 @@ struct Options {
   int64_t lame_duck_grace_period_us;
   int64_t max_closed_clients;
   bool no_header_support;
+  int64_t max_traced_msg_len;  /* 0 = unlimited */
   bool no_sublist_cache;
   /* auth (auth.c parses the authorization{} and accounts{} blocks) */
   char *username, *password;  /* owned; authorization{} user/pass or --user/--pass */

@@ -127,8 +127,10 @@ static int server_listen(Server *s, GError **error) {
   }
   freeaddrinfo(res);
   if (fd < 0) {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "Error listening on port: %s:%d, \"%s\"", host, port,
-                g_strerror(last_errno));
+    /* Go's net error text: listen tcp HOST:PORT: bind: address already in use */
+    g_autofree char *why = g_ascii_strdown(g_strerror(last_errno), -1);
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "Error listening on port: %s:%d, \"listen tcp %s:%d: bind: %s\"",
+                host, port, host, port, why);
     return -1;
   }
   struct sockaddr_storage ss;
