@@ -362,23 +362,10 @@ static const ConfValue *last_field(const ConfValue *map) {
   return n ? conf_value_map_value(map, n - 1) : map;
 }
 
-static const char *go_type(const ConfValue *v) {
-  switch (conf_value_kind(v)) {
-    case CONF_STRING: return "string";
-    case CONF_INTEGER: return "int64";
-    case CONF_FLOAT: return "float64";
-    case CONF_BOOL: return "bool";
-    case CONF_DATETIME: return "time.Time";
-    case CONF_ARRAY: return "[]interface {}";
-    case CONF_MAP: return "map[string]interface {}";
-  }
-  return "interface {}";
-}
-
 /* nats-server's v.(string) panics become this error. */
 static const char *want_string(const ConfValue *v, GPtrArray *errors) {
   if (conf_value_kind(v) == CONF_STRING) return conf_value_string(v);
-  report(errors, v, "interface conversion: interface {} is %s, not string", go_type(v));
+  report(errors, v, "interface conversion: interface {} is %s, not string", conf_value_go_type(v));
   return NULL;
 }
 
@@ -418,7 +405,7 @@ static GPtrArray *parse_perm_subjects(const ConfValue *v, const ConfValue *at, G
       g_ptr_array_add(out, g_strdup(conf_value_string(e)));
     }
   } else {
-    report(errors, at, "Expected subject permissions to be a subject, or array of subjects, got %s", go_type(v));
+    report(errors, at, "Expected subject permissions to be a subject, or array of subjects, got %s", conf_value_go_type(v));
     g_ptr_array_unref(out);
     return NULL;
   }
@@ -480,7 +467,7 @@ static bool parse_allow_responses(AuthPermissions *p, const ConfValue *v, GPtrAr
     if (!g_ascii_strcasecmp(k, "max") || !g_ascii_strcasecmp(k, "max_msgs") || !g_ascii_strcasecmp(k, "max_messages") ||
         !g_ascii_strcasecmp(k, "max_responses")) {
       if (conf_value_kind(e) != CONF_INTEGER) {
-        report(errors, e, "interface conversion: interface {} is %s, not int64", go_type(e));
+        report(errors, e, "interface conversion: interface {} is %s, not int64", conf_value_go_type(e));
         return false;
       }
       /* negative = unlimited; 0 keeps the default */
@@ -506,7 +493,7 @@ static bool parse_allow_responses(AuthPermissions *p, const ConfValue *v, GPtrAr
 
 AuthPermissions *auth_conf_parse_permissions(const ConfValue *v, GPtrArray *errors) {
   if (conf_value_kind(v) != CONF_MAP) {
-    report(errors, v, "Expected permissions to be a map/struct, got %s", go_type(v));
+    report(errors, v, "Expected permissions to be a map/struct, got %s", conf_value_go_type(v));
     return NULL;
   }
   AuthPermissions *p = g_new0(AuthPermissions, 1);
@@ -657,7 +644,7 @@ static void take_users(Options *o, GPtrArray *users, const ConfValue *at, GPtrAr
 
 void auth_conf_parse_authorization(Options *o, const ConfValue *v, GPtrArray *errors, GPtrArray *warnings) {
   if (conf_value_kind(v) != CONF_MAP) {
-    report(errors, v, "interface conversion: interface {} is %s, not map[string]interface {}", go_type(v));
+    report(errors, v, "interface conversion: interface {} is %s, not map[string]interface {}", conf_value_go_type(v));
     return;
   }
   g_autofree char *user = NULL, *pass = NULL, *token = NULL;
@@ -719,7 +706,7 @@ void auth_conf_parse_authorization(Options *o, const ConfValue *v, GPtrArray *er
 
 static void parse_account_limits(AuthAccountConf *acc, const ConfValue *v, GPtrArray *errors) {
   if (conf_value_kind(v) != CONF_MAP) {
-    report(errors, v, "Expected account limits to be a map/struct, got %s", go_type(v));
+    report(errors, v, "Expected account limits to be a map/struct, got %s", conf_value_go_type(v));
     return;
   }
   for (size_t i = 0; i < conf_value_map_len(v); i++) {
@@ -736,7 +723,7 @@ static void parse_account_limits(AuthAccountConf *acc, const ConfValue *v, GPtrA
       continue;
     }
     if (conf_value_kind(e) != CONF_INTEGER) {
-      report(errors, e, "interface conversion: interface {} is %s, not int64", go_type(e));
+      report(errors, e, "interface conversion: interface {} is %s, not int64", conf_value_go_type(e));
       continue;
     }
     *field = (int32_t)conf_value_int(e);
@@ -1220,10 +1207,12 @@ static bool publish_violation(Client *c, NatsError err, const char *what, const 
 }
 
 bool auth_client_check_publish(Client *c, const char *subject, size_t len, const char *reply, size_t reply_len) {
-  /* Gateway-routed reply subjects are the server's own, even without permissions. */
-  if (has_prefix(subject, len, "_GR_.", 5) || !client_pub_allowed(c, subject, len))
+  /* Hot path: with no permissions and ordinary subjects this is two byte
+   * compares.  Gateway-routed reply subjects are the server's own, even
+   * without permissions. */
+  if ((len && subject[0] == '_' && has_prefix(subject, len, "_GR_.", 5)) || (c->auth && !client_pub_allowed(c, subject, len)))
     return publish_violation(c, NATS_ERR_PERMISSIONS_PUBLISH, "Subject", subject, len);
-  if (reply_len && reserved_reply(reply, reply_len))
+  if (reply_len && (reply[0] == '_' || reply[0] == '$') && reserved_reply(reply, reply_len))
     return publish_violation(c, NATS_ERR_PERMISSIONS_REPLY, "Reply", reply, reply_len);
   return true;
 }

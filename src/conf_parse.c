@@ -939,6 +939,12 @@ const char *conf_value_kind_name(ConfKind k) {
   return (unsigned)k < G_N_ELEMENTS(n) ? n[k] : "?";
 }
 
+const char *conf_value_go_type(const ConfValue *v) {
+  static const char *const n[] = {"string", "int64", "float64", "bool", "time.Time", "[]interface {}",
+                                  "map[string]interface {}"};
+  return v && (unsigned)v->kind < G_N_ELEMENTS(n) ? n[v->kind] : "interface {}";
+}
+
 const char *conf_value_string(const ConfValue *v) {
   return v && (v->kind == CONF_STRING || v->kind == CONF_DATETIME) ? v->str : NULL;
 }

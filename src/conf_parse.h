@@ -74,6 +74,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(ConfValue, conf_value_free)
 
 ConfKind conf_value_kind(const ConfValue *v);
 const char *conf_value_kind_name(ConfKind k);
+/* Go's dynamic type of the value as nats-server's opts code sees it ("int64",
+ * "map[string]interface {}", ...), for its "interface conversion" messages. */
+const char *conf_value_go_type(const ConfValue *v);
 /* STRING: the text (may hold NULs from \x00: see _len); DATETIME: its source text. */
 const char *conf_value_string(const ConfValue *v);
 size_t conf_value_string_len(const ConfValue *v);

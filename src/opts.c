@@ -238,16 +238,20 @@ static const char usage_text[] =
     "    --connect_retries, --profile, --help_tls\n"
     "\n";
 
-static const FlagSpec *flag_lookup(const char *name, size_t len) {
-  for (size_t i = 0; i < G_N_ELEMENTS(flag_table); i++) {
-    const char *p = flag_table[i].names;
-    while (*p) {
-      const char *bar = strchr(p, '|');
-      size_t n = bar ? (size_t)(bar - p) : strlen(p);
-      if (n == len && strncmp(p, name, len) == 0) return &flag_table[i];
-      p += n + (bar ? 1 : 0);
-    }
+/* Whether `name` (len bytes) is one of the '|'-separated spellings in `names`. */
+static bool names_contain(const char *names, const char *name, size_t len) {
+  for (const char *p = names; *p;) {
+    const char *bar = strchr(p, '|');
+    size_t n = bar ? (size_t)(bar - p) : strlen(p);
+    if (n == len && strncmp(p, name, len) == 0) return true;
+    p += n + (bar ? 1 : 0);
   }
+  return false;
+}
+
+static const FlagSpec *flag_lookup(const char *name, size_t len) {
+  for (size_t i = 0; i < G_N_ELEMENTS(flag_table); i++)
+    if (names_contain(flag_table[i].names, name, len)) return &flag_table[i];
   return NULL;
 }
 
@@ -454,33 +458,10 @@ static const OptSpec opt_table[] = {
 #undef OFF
 
 static const OptSpec *opt_lookup(const char *key) {
-  g_autofree char *lower = g_ascii_strdown(key, -1);
-  size_t len = strlen(lower);
-  for (size_t i = 0; i < G_N_ELEMENTS(opt_table); i++) {
-    const char *p = opt_table[i].names;
-    while (*p) {
-      const char *bar = strchr(p, '|');
-      size_t n = bar ? (size_t)(bar - p) : strlen(p);
-      if (n == len && strncmp(p, lower, len) == 0) return &opt_table[i];
-      p += n + (bar ? 1 : 0);
-    }
-  }
+  g_autofree char *lower = g_ascii_strdown(key, -1);  /* nats-server lower-cases config keys */
+  for (size_t i = 0; i < G_N_ELEMENTS(opt_table); i++)
+    if (names_contain(opt_table[i].names, lower, strlen(lower))) return &opt_table[i];
   return NULL;
-}
-
-/* Go's name for the dynamic type of a config value, used in nats-server's
- * "interface conversion" messages. */
-static const char *go_type_name(const ConfValue *v) {
-  switch (conf_value_kind(v)) {
-    case CONF_STRING: return "string";
-    case CONF_INTEGER: return "int64";
-    case CONF_FLOAT: return "float64";
-    case CONF_BOOL: return "bool";
-    case CONF_DATETIME: return "time.Time";
-    case CONF_ARRAY: return "[]interface {}";
-    case CONF_MAP: return "map[string]interface {}";
-  }
-  return "interface {}";
 }
 
 static void report_at(GPtrArray *list, const ConfValue *v, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
@@ -494,7 +475,7 @@ static void report_at(GPtrArray *list, const ConfValue *v, const char *fmt, ...)
 
 static bool want_kind(GPtrArray *errors, const ConfValue *v, ConfKind kind, const char *go_name) {
   if (conf_value_kind(v) == kind) return true;
-  report_at(errors, v, "interface conversion: interface {} is %s, not %s", go_type_name(v), go_name);
+  report_at(errors, v, "interface conversion: interface {} is %s, not %s", conf_value_go_type(v), go_name);
   return false;
 }
 
