@@ -131,6 +131,33 @@ bool subject_matches(const char *pattern, size_t plen, const char *subject, size
   return si.done;
 }
 
+bool subject_collide(const char *a, size_t alen, const char *b, size_t blen) {
+  /* Walk both patterns token by token.  A '>' (always last) absorbs one or
+   * more tokens, so it collides with whatever remains of the other side as
+   * long as something remains; '*' takes any single token; literals must be
+   * equal.  Running out on one side only means different lengths. */
+  if (alen == 0 || blen == 0)
+    return false;
+  TokIter ai, bi;
+  const char *at = NULL, *bt = NULL;
+  size_t atl = 0, btl = 0;
+  tokiter_init(&ai, a, alen);
+  tokiter_init(&bi, b, blen);
+  for (;;) {
+    bool has_a = tokiter_next(&ai, &at, &atl), has_b = tokiter_next(&bi, &bt, &btl);
+    if (!has_a || !has_b)
+      return has_a == has_b;
+    if (atl == 0 || btl == 0)
+      return false;
+    if (is_tok(at, atl, '>') || is_tok(bt, btl, '>'))
+      return true;
+    if (is_tok(at, atl, '*') || is_tok(bt, btl, '*'))
+      continue;
+    if (atl != btl || memcmp(at, bt, atl) != 0)
+      return false;
+  }
+}
+
 bool subject_is_subset(const char *sub, size_t sublen, const char *of, size_t oflen) {
   TokIter ti, oi;
   const char *t1, *t2;

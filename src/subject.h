@@ -38,6 +38,9 @@ bool subject_matches(const char *pattern, size_t plen, const char *subject, size
 /* Go subjectIsSubsetMatch(sub, of): is every subject matched by `sub` also
  * matched by `of`?  Both may hold wildcards.  Keeps Go's quirk that a token
  * of `of` that merely starts with '*' ("*x") is treated like "*". */
+/* Whether some literal subject matches both patterns (Go's SubjectsCollide):
+ * "foo.*" and "*.bar" collide on "foo.bar"; "foo.*" and "foo.*.baz" never do. */
+bool subject_collide(const char *a, size_t alen, const char *b, size_t blen);
 bool subject_is_subset(const char *sub, size_t sublen, const char *of, size_t oflen);
 
 /* Splits on '.' like Go strings.Split (empty tokens kept; "" gives one empty

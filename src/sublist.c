@@ -1362,3 +1362,13 @@ void sublist_stats(Sublist *sl, SublistStats *out) {
   if (tot > 0)
     out->avg_fanout = (double)tot / (double)cnt;
 }
+
+void sublist_num_interest(Sublist *sl, const char *subject, size_t len, uint32_t *plain, uint32_t *queue) {
+  /* Served from the match cache like any publish, so it costs no more than one. */
+  SublistResult *r = sublist_match(sl, subject, len);
+  uint32_t nq = 0;
+  for (uint32_t g = 0; g < r->nqgroups; g++) nq += r->nqsubs[g];
+  if (plain) *plain = r->npsubs;
+  if (queue) *queue = nq;
+  sublist_result_unref(r);
+}

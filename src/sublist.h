@@ -76,6 +76,9 @@ static inline bool sublist_result_is_empty(const SublistResult *r) {
 /* Is anyone interested in `subject`?  Uses the cache if it holds the subject,
  * else walks the trie and stops at the first subscription; builds nothing. */
 bool sublist_has_interest(Sublist *sl, const char *subject, size_t len);
+/* How many plain and queue subscriptions a message on `subject` would match
+ * (Go's NumInterest); either out pointer may be NULL. */
+void sublist_num_interest(Sublist *sl, const char *subject, size_t len, uint32_t *plain, uint32_t *queue);
 
 uint32_t sublist_count(const Sublist *sl);
 uint32_t sublist_cache_count(const Sublist *sl);

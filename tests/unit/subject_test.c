@@ -221,6 +221,56 @@ static void test_queue(void) {
   g_assert_false(subject_is_valid_queue("\n", 1));
 }
 
+/* Oracle: enumerate every literal subject of 1-4 tokens over {a, b} and ask
+ * whether one matches both patterns. */
+static bool collide_by_enumeration(const char *p, const char *q) {
+  static const char *const toks[] = {"a", "b"};
+  for (int n = 1; n <= 4; n++) {
+    for (int mask = 0; mask < (1 << n); mask++) {
+      char subj[16] = "";
+      for (int i = 0; i < n; i++) {
+        if (i) strcat(subj, ".");
+        strcat(subj, toks[(mask >> i) & 1]);
+      }
+      if (subject_matches(p, strlen(p), subj, strlen(subj)) && subject_matches(q, strlen(q), subj, strlen(subj)))
+        return true;
+    }
+  }
+  return false;
+}
+
+static void test_collide(void) {
+  g_assert_true(subject_collide("foo.*", 5, "*.bar", 5));
+  g_assert_false(subject_collide("foo.*", 5, "foo.*.baz", 9));
+  g_assert_true(subject_collide("foo.>", 5, "foo.bar.baz", 11));
+  g_assert_false(subject_collide("foo.>", 5, "foo", 3));
+  g_assert_true(subject_collide(">", 1, "*.*", 3));
+  g_assert_false(subject_collide("a.b", 3, "a.c", 3));
+  /* every pattern of up to 3 tokens over {a, b, *, >} against every other */
+  static const char *const toks[] = {"a", "b", "*", ">"};
+  GPtrArray *pats = g_ptr_array_new_with_free_func(g_free);
+  for (int n = 1; n <= 3; n++)
+    for (int code = 0; code < (1 << (2 * n)); code++) {
+      GString *p = g_string_new(NULL);
+      bool ok = true;
+      for (int i = 0; i < n; i++) {
+        int t = (code >> (2 * i)) & 3;
+        if (t == 3 && i != n - 1) ok = false;  /* '>' only last */
+        if (i) g_string_append_c(p, '.');
+        g_string_append(p, toks[t]);
+      }
+      if (ok) g_ptr_array_add(pats, g_string_free(p, FALSE));
+      else g_string_free(p, TRUE);
+    }
+  for (guint i = 0; i < pats->len; i++)
+    for (guint j = 0; j < pats->len; j++) {
+      const char *p = pats->pdata[i], *q = pats->pdata[j];
+      if (subject_collide(p, strlen(p), q, strlen(q)) != collide_by_enumeration(p, q))
+        g_error("subject_collide(\"%s\", \"%s\") disagrees with enumeration", p, q);
+    }
+  g_ptr_array_free(pats, TRUE);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/subject/validity", test_validity);
@@ -228,5 +278,6 @@ int main(int argc, char **argv) {
   g_test_add_func("/subject/subset", test_subset);
   g_test_add_func("/subject/tokenize", test_tokenize);
   g_test_add_func("/subject/queue", test_queue);
+  g_test_add_func("/subject/collide", test_collide);
   return g_test_run();
 }

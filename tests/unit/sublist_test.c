@@ -1101,6 +1101,24 @@ static void test_perf(void) {
   g_ptr_array_free(owned, TRUE);
 }
 
+static void test_num_interest(void) {
+  Sublist *sl = sublist_new(true);
+  Subscription *subs[] = {mksub("a.b", NULL), mksub("a.*", NULL), mksub("a.>", "q1"), mksub("a.b", "q1"),
+                          mksub("a.b", "q2"), mksub("x.y", NULL)};
+  for (size_t i = 0; i < G_N_ELEMENTS(subs); i++) g_assert_cmpint(sublist_insert(sl, subs[i]), ==, SUBLIST_OK);
+  uint32_t np = 99, nq = 99;
+  sublist_num_interest(sl, "a.b", 3, &np, &nq);
+  g_assert_cmpuint(np, ==, 2);
+  g_assert_cmpuint(nq, ==, 3);
+  sublist_num_interest(sl, "a.c", 3, &np, &nq);
+  g_assert_cmpuint(np, ==, 1);
+  g_assert_cmpuint(nq, ==, 1);
+  sublist_num_interest(sl, "z", 1, &np, NULL);
+  g_assert_cmpuint(np, ==, 0);
+  sublist_free(sl);
+  for (size_t i = 0; i < G_N_ELEMENTS(subs); i++) subscription_unref(subs[i]);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_data_func("/sublist/basic/cache", GINT_TO_POINTER(1), test_basic);
@@ -1126,5 +1144,6 @@ int main(int argc, char **argv) {
   g_test_add_data_func("/sublist/random-vs-naive/nocache", GINT_TO_POINTER(0), test_random_vs_naive);
   if (g_test_perf())
     g_test_add_func("/sublist/perf", test_perf);
+  g_test_add_func("/sublist/num-interest", test_num_interest);
   return g_test_run();
 }
