@@ -371,8 +371,12 @@ void server_lame_duck(Server *s) {
 
 /* ---- signals ------------------------------------------------------------- */
 
+/* Once shutdown has begun, nats-server's signal goroutine is busy inside
+ * Shutdown() and never reads another signal: later ones neither log nor
+ * change the exit status.  The same holds here. */
 static gboolean on_sigint(gpointer data) {
   Server *s = data;
+  if (s->shutting_down) return G_SOURCE_CONTINUE;
   log_debug("Trapped \"interrupt\" signal");
   s->exit_code = 0;
   server_shutdown(s);
@@ -382,6 +386,7 @@ static gboolean on_sigint(gpointer data) {
 
 static gboolean on_sigterm(gpointer data) {
   Server *s = data;
+  if (s->shutting_down) return G_SOURCE_CONTINUE;
   log_debug("Trapped \"terminated\" signal");
   /* nats-server exits 1 on SIGTERM, unless a lame duck shutdown is running. */
   if (!s->lame_duck) {
@@ -532,8 +537,15 @@ int server_run(Server *s) {
 
 void server_free(Server *s) {
   if (!s) return;
-  for (size_t i = 0; i < G_N_ELEMENTS(s->signal_sources); i++)
-    if (s->signal_sources[i]) g_source_remove(s->signal_sources[i]);
+  /* Removing GLib's sources restores the default dispositions, under which a
+   * late SIGTERM would kill us mid-teardown (exit status 143 instead of the
+   * one already chosen).  nats-server ignores signals at this point. */
+  static const int handled[] = {SIGINT, SIGTERM, SIGUSR1, SIGUSR2, SIGHUP};
+  for (size_t i = 0; i < G_N_ELEMENTS(s->signal_sources); i++) {
+    if (!s->signal_sources[i]) continue;
+    g_source_remove(s->signal_sources[i]);
+    signal(handled[i], SIG_IGN);
+  }
   /* Anything still open (shutdown deadline passed) is dropped now. */
   GList *clients = g_hash_table_get_values(s->clients);
   for (GList *l = clients; l; l = l->next) client_close(l->data, CLOSED_SERVER_SHUTDOWN);

@@ -1546,6 +1546,23 @@ scenario_failure(const Scenario *sc)
   return failure;
 }
 
+/* GLib prints a g_test_fail_printf() message verbatim after "not ok": a multi-line message
+ * would break the TAP stream (meson then reports an ERROR instead of the failure).  The
+ * first line goes into the "not ok" line, the rest as "# " diagnostics before it. */
+static void
+fail_tap_safe(const char *msg)
+{
+  const char *nl = strchr(msg, '\n');
+  if (!nl) {
+    g_test_fail_printf("%s", msg);
+    return;
+  }
+  g_auto(GStrv) lines = g_strsplit(nl + 1, "\n", -1);
+  for (char **l = lines; *l; l++)
+    g_test_message("%s", *l);
+  g_test_fail_printf("%.*s", (int)(nl - msg), msg);
+}
+
 static void
 test_scenario(gconstpointer data)
 {
@@ -1563,7 +1580,7 @@ test_scenario(gconstpointer data)
       sc->parse_error ? g_strdup(sc->parse_error) : scenario_failure(sc);
   if (!sc->must_fail) {
     if (failure)
-      g_test_fail_printf("%s", failure);
+      fail_tap_safe(failure);
     return;
   }
   /* Harness self-test (tests/parity/selftest): the failure itself is the expected result. */
@@ -1573,7 +1590,10 @@ test_scenario(gconstpointer data)
   else if (!failure)
     g_test_fail_printf("%s: scenario passed but must fail with %s", sc->path, sc->must_fail);
   else if (!g_regex_match_simple(pattern, failure, G_REGEX_DOTALL, 0))
-    g_test_fail_printf("%s: failed, but not with %s:\n%s", sc->path, sc->must_fail, failure);
+  {
+    g_autofree char *m = g_strdup_printf("%s: failed, but not with %s:\n%s", sc->path, sc->must_fail, failure);
+    fail_tap_safe(m);
+  }
 }
 
 static void
