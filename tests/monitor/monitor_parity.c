@@ -1328,7 +1328,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/parity/configuration/R122/ports-file-monitoring", test_ports_file);
   g_test_add_func("/parity/configuration/R122/config-monitor-port", test_config_monitor_port);
   g_test_add_func("/parity/configuration/R122/config-http", test_config_http);
-  g_test_add_func("/parity/configuration/R122/config-http-base-path", test_config_base_path);
+  g_test_add_func("/parity/configuration/R127/config-http-base-path", test_config_base_path);
   g_test_add_func("/parity/configuration/R122/monitor-port-in-use", test_monitor_port_in_use);
 
   int rc = g_test_run();
