@@ -494,15 +494,18 @@ static void node_del_group(Node *n, QGroup *g) {
 
 /* ---------------------------------------------------------------- scratch */
 
-static bool scratch_tokenize(Scratch *s, const char *subj, size_t len, size_t *ntok) {
-  if (len == 0)
+/* Splits subj at '.' into the scratch token arrays.  With allow_empty false
+ * an empty token (or empty subject) fails the split; reverse match wants
+ * Go's unvalidated split, where an empty token simply matches nothing. */
+static bool scratch_split(Scratch *s, const char *subj, size_t len, bool allow_empty, size_t *ntok) {
+  if (len == 0 && !allow_empty)
     return false;
   size_t n = 0, start = 0;
   for (size_t i = 0; i <= len; i++) {
     if (i < len && subj[i] != '.')
       continue;
-    if (i == start)
-      return false; /* empty token */
+    if (i == start && !allow_empty)
+      return false;
     if (n == s->tokcap) {
       size_t c1 = s->tokcap, c2 = s->tokcap, c3 = s->tokcap;
       s->tok = grow(s->tok, &c1, n + 1, sizeof(*s->tok));
@@ -517,6 +520,10 @@ static bool scratch_tokenize(Scratch *s, const char *subj, size_t len, size_t *n
   }
   *ntok = n;
   return true;
+}
+
+static bool scratch_tokenize(Scratch *s, const char *subj, size_t len, size_t *ntok) {
+  return scratch_split(s, subj, len, false, ntok);
 }
 
 static void scratch_hash_tokens(Scratch *s, size_t ntok) {
@@ -1274,22 +1281,8 @@ static void reverse_walk(Scratch *s, const Level *root, size_t ntok) {
 SublistResult *sublist_reverse_match(Sublist *sl, const char *pattern, size_t len) {
   Scratch *s = &sl->s;
   /* Go splits without validating: an empty token just finds nothing */
-  size_t ntok = 0, start = 0;
-  for (size_t i = 0; i <= len; i++) {
-    if (i < len && pattern[i] != '.')
-      continue;
-    if (ntok == s->tokcap) {
-      size_t c1 = s->tokcap, c2 = s->tokcap, c3 = s->tokcap;
-      s->tok = grow(s->tok, &c1, ntok + 1, sizeof(*s->tok));
-      s->toklen = grow(s->toklen, &c2, ntok + 1, sizeof(*s->toklen));
-      s->tokhash = grow(s->tokhash, &c3, ntok + 1, sizeof(*s->tokhash));
-      s->tokcap = c1;
-    }
-    s->tok[ntok] = pattern + start;
-    s->toklen[ntok] = (uint32_t)(i - start);
-    ntok++;
-    start = i + 1;
-  }
+  size_t ntok = 0;
+  scratch_split(s, pattern, len, true, &ntok);
   scratch_reset(s);
   reverse_walk(s, &sl->root, ntok);
   return scratch_build(s);
