@@ -1217,22 +1217,36 @@ bool auth_client_check_publish(Client *c, const char *subject, size_t len, const
   return true;
 }
 
+/* max_sub_tokens: nats-server counts the subject's '.'-separated pieces. */
+static bool sub_tokens_exceeded(const Client *c, const char *subject, size_t len) {
+  int64_t max = c->srv->opts->max_sub_tokens;
+  if (max <= 0) return false;
+  int64_t n = 1;
+  for (size_t i = 0; i < len; i++) n += subject[i] == '.';
+  return n > max;
+}
+
 bool auth_client_check_subscribe(Client *c, const char *subject, size_t len, const char *queue, size_t queue_len,
                                  const char *sid, size_t sid_len) {
   ClientAuth *ca = c->auth;
-  if (!ca || !ca->perms) return true;
-  bool load = false;
-  bool allowed = auth_perms_can_subscribe(ca->perms, subject, len, queue, queue_len, ca->deliver_deny ? NULL : &load);
-  if (allowed) {
-    if (load) ca->deliver_deny = true;
-    return true;
+  bool allowed = true;
+  if (ca && ca->perms) {
+    bool load = false;
+    allowed = auth_perms_can_subscribe(ca->perms, subject, len, queue, queue_len, ca->deliver_deny ? NULL : &load);
+    if (allowed && load) ca->deliver_deny = true;
   }
+  bool too_many = allowed && sub_tokens_exceeded(c, subject, len);
+  if (allowed && !too_many) return true;
   g_autoptr(GString) qs = g_string_new(NULL);
   auth_go_quote(qs, subject, len);
   g_autoptr(GString) who = g_string_new(NULL);
   auth_user_desc(c, who);
   g_autofree char *text = NULL;
-  if (queue_len) {
+  if (too_many) {
+    text = g_strdup_printf(errors_text(NATS_ERR_SUBSCRIBE_TOO_MANY_TOKENS), qs->str);
+    log_error(CLIENT_LOG_FMT "Subscription Violation Too Many Tokens - %s, Subject %s, SID %.*s", CLIENT_LOG_ARGS(c),
+              who->str, qs->str, (int)sid_len, sid);
+  } else if (queue_len) {
     g_autoptr(GString) qq = g_string_new(NULL);
     auth_go_quote(qq, queue, queue_len);
     text = g_strdup_printf(errors_text(NATS_ERR_PERMISSIONS_SUBSCRIBE_QUEUE), qs->str, qq->str);

@@ -662,7 +662,7 @@ static NatsError on_sub(void *ctx, const char *subject, size_t subject_len, cons
     log_trace(CLIENT_LOG_FMT "<<- [SUB %.*s%s%.*s %.*s]", CLIENT_LOG_ARGS(c), (int)subject_len, subject,
               queue_len ? " " : "", (int)queue_len, queue ? queue : "", (int)sid_len, sid);
   c->last_activity = loop_now(s->loop);
-  if (c->auth && !auth_client_check_subscribe(c, subject, subject_len, queue, queue_len, sid, sid_len)) return NATS_OK;
+  if ((c->auth || s->opts->max_sub_tokens > 0) && !auth_client_check_subscribe(c, subject, subject_len, queue, queue_len, sid, sid_len)) return NATS_OK;
   if (!subject_is_valid(subject, subject_len) || (queue_len && !subject_is_valid_queue(queue, queue_len))) {
     client_send_err(c, errors_text(NATS_ERR_INVALID_SUBJECT));
     return NATS_OK;

@@ -40,6 +40,9 @@
 #define MAX_PARSE_SIZE_LEN 9
 
 #define DEFAULT_PING_MAX_OUT 2
+/* Routes, gateways, leaf nodes: log a failed (re)connect attempt every N tries. */
+#define DEFAULT_CONNECT_ERROR_REPORTS 3600
+#define DEFAULT_RECONNECT_ERROR_REPORTS 1
 #define DEFAULT_MAX_CLOSED_CLIENTS 10000
 #define DEFAULT_LEAFNODE_PORT 7422
 #define DEFAULT_HTTP_PORT 8222

@@ -896,6 +896,11 @@ static void handle_varz(Req *r) {
   jw_uint(&w, "subscriptions", total_subscriptions(s));
   jw_http_req_stats(&w, m);
   jw_time(&w, "config_load_time", s->start_time_real, false);
+  if (s->opts->tags) {
+    jw_begin_array(&w, "tags");
+    for (guint i = 0; i < s->opts->tags->len; i++) jw_string(&w, NULL, s->opts->tags->pdata[i]);
+    jw_end_array(&w);
+  }
   if (s->system_account) jw_string(&w, "system_account", s->system_account->name);
   jw_end_object(&w);
   respond_json(r, body);

@@ -31,6 +31,8 @@ Options *opts_new_default(void) {
   o->write_deadline_us = DEFAULT_FLUSH_DEADLINE_US;
   o->ping_interval_us = DEFAULT_PING_INTERVAL_US;
   o->max_pings_out = DEFAULT_PING_MAX_OUT;
+  o->connect_error_reports = DEFAULT_CONNECT_ERROR_REPORTS;
+  o->reconnect_error_reports = DEFAULT_RECONNECT_ERROR_REPORTS;
   o->auth_timeout_us = AUTH_TIMEOUT_US;
   o->lame_duck_duration_us = DEFAULT_LAME_DUCK_DURATION_US;
   o->lame_duck_grace_period_us = DEFAULT_LAME_DUCK_GRACE_PERIOD_US;
@@ -56,6 +58,7 @@ void opts_free(Options *o) {
   g_free(o->authorization);
   g_free(o->no_auth_user);
   g_free(o->system_account);
+  if (o->tags) g_ptr_array_unref(o->tags);
   if (o->users) g_ptr_array_unref(o->users);
   if (o->accounts) g_ptr_array_unref(o->accounts);
   g_free(o);
@@ -390,6 +393,8 @@ OptsAction opts_parse_args(Options *o, int argc, char **argv, char **signal_cmd)
 
 typedef enum OptKind {
   OPT_INT,               /* integer (size suffixes already applied by the conf parser) */
+  OPT_UINT8_POSITIVE,    /* Go uint8 option: 1..255 */
+  OPT_TAGS,              /* string or array of strings (server_tags) */
   OPT_PORT,              /* integer into an int field */
   OPT_BOOL,
   OPT_STRING,
@@ -438,6 +443,11 @@ static const OptSpec opt_table[] = {
     {"lame_duck_grace_period", OPT_DURATION_STRING, OFF(lame_duck_grace_period_us), true, 0},
     {"no_header_support", OPT_BOOL, OFF(no_header_support), false, 0},
     {"max_traced_msg_len", OPT_INT, OFF(max_traced_msg_len), true, 0},
+    {"max_sub_tokens|max_subscription_tokens", OPT_UINT8_POSITIVE, OFF(max_sub_tokens), true, 0},
+    {"server_tags", OPT_TAGS, OFF(tags), false, 0},
+    /* Only routes, gateways and leaf nodes consult these; kept for them. */
+    {"connect_error_reports", OPT_INT, OFF(connect_error_reports), true, 0},
+    {"reconnect_error_reports", OPT_INT, OFF(reconnect_error_reports), true, 0},
     {"http", OPT_HTTP_LISTEN, 0, false, 0},
     {"http_port|monitor_port", OPT_PORT, OFF(http_port), false, 0},
     {"http_base_path", OPT_STRING, OFF(http_base_path), false, 0},
@@ -449,9 +459,9 @@ static const OptSpec opt_table[] = {
     /* Keys of features still to come: refused with a clear error, never ignored. */
     {"mappings|maps|https|https_port|cluster|"
      "gateway|leaf|leafnodes|store_dir|storedir|jetstream|logfile_size_limit|log_size_limit|syslog|remote_syslog|"
-     "prof_port|max_sub_tokens|max_subscription_tokens|tls|ocsp|allow_non_tls|operator|operators|"
+     "prof_port|tls|ocsp|allow_non_tls|operator|operators|"
      "roots|root|root_operators|root_operator|resolver|account_resolver|accounts_resolver|resolver_tls|"
-     "resolver_preload|resolver_pinned_accounts|trusted|trusted_keys|connect_error_reports|reconnect_error_reports|websocket|ws|mqtt|server_tags|"
+     "resolver_preload|resolver_pinned_accounts|trusted|trusted_keys|websocket|ws|mqtt|"
      "default_js_domain",
      OPT_UNSUPPORTED, 0, false, 0},
 };
@@ -504,6 +514,35 @@ static void apply_listen(char **host, int *port_out, const ConfValue *v, GPtrArr
   *port_out = (int)port;
 }
 
+/* server_tags as jwt's TagList.Add: trimmed, lower-cased, unique, empty ones dropped. */
+static void tags_add(GPtrArray **tags, const char *tag) {
+  g_autofree char *t = g_ascii_strdown(g_strstrip(g_strdup(tag)), -1);
+  if (!*t) return;
+  if (!*tags) *tags = g_ptr_array_new_with_free_func(g_free);
+  for (guint i = 0; i < (*tags)->len; i++)
+    if (strcmp((*tags)->pdata[i], t) == 0) return;
+  g_ptr_array_add(*tags, g_steal_pointer(&t));
+}
+
+static void apply_tags(GPtrArray **tags, const ConfValue *v, GPtrArray *errors) {
+  if (conf_value_kind(v) == CONF_STRING) {
+    tags_add(tags, conf_value_string(v));
+    return;
+  }
+  if (conf_value_kind(v) != CONF_ARRAY) {
+    report_at(errors, v, "error parsing tags: unsupported type %s", conf_value_go_type(v));
+    return;
+  }
+  for (size_t i = 0; i < conf_value_array_len(v); i++) {
+    const ConfValue *e = conf_value_array_get(v, i);
+    if (conf_value_kind(e) != CONF_STRING) {
+      report_at(errors, v, "error parsing tags: unsupported type *conf.token where string is expected");
+      return;
+    }
+    tags_add(tags, conf_value_string(e));
+  }
+}
+
 static void apply_key(Options *o, const char *key, const ConfValue *v, GPtrArray *errors, GPtrArray *warnings) {
   const OptSpec *spec = opt_lookup(key);
   if (!spec) {
@@ -516,6 +555,18 @@ static void apply_key(Options *o, const char *key, const ConfValue *v, GPtrArray
   switch (spec->kind) {
     case OPT_INT:
       if (want_kind(errors, v, CONF_INTEGER, "int64")) *(int64_t *)field = conf_value_int(v);
+      break;
+    case OPT_UINT8_POSITIVE:
+      if (!want_kind(errors, v, CONF_INTEGER, "int64")) break;
+      if (conf_value_int(v) > 255)
+        report_at(errors, v, "%s value is too big", key);
+      else if (conf_value_int(v) <= 0)
+        report_at(errors, v, "%s value can not be negative", key);
+      else
+        *(int64_t *)field = conf_value_int(v);
+      break;
+    case OPT_TAGS:
+      apply_tags((GPtrArray **)field, v, errors);
       break;
     case OPT_PORT:
       if (want_kind(errors, v, CONF_INTEGER, "int64")) *(int *)field = (int)conf_value_int(v);

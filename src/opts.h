@@ -37,6 +37,10 @@ struct Options {
   bool no_header_support;
   int64_t max_traced_msg_len;  /* 0 = unlimited */
   bool no_sublist_cache;
+  int64_t max_sub_tokens;      /* 0 = unlimited; else 1..255 tokens in a SUB subject */
+  GPtrArray *tags;             /* owned char*: server_tags, lower-cased, unique; NULL = none */
+  int64_t connect_error_reports;    /* routes/gateways/leafs: how often to log failed connects */
+  int64_t reconnect_error_reports;
   /* auth (auth.c parses the authorization{} and accounts{} blocks) */
   char *username, *password;  /* owned; authorization{} user/pass or --user/--pass */
   char *authorization;        /* owned; token: authorization{} token or --auth */
