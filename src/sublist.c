@@ -302,29 +302,9 @@ static void level_detach(Level *l, GPtrArray *todo) {
   l->pwc = l->fwc = NULL;
 }
 
-/* Frees every node under l, iteratively (depth is client-chosen). */
-static void level_clear(Level *l) {
-  GPtrArray *todo = g_ptr_array_new();
-  level_detach(l, todo);
-  while (todo->len) {
-    Node *n = g_ptr_array_steal_index_fast(todo, todo->len - 1);
-    level_detach(&n->next, todo);
-    subset_clear(&n->psubs);
-    for (uint32_t i = 0; i < n->nqgroups; i++) {
-      subset_clear(&n->qgroups[i].subs);
-      g_free(n->qgroups[i].name);
-    }
-    g_free(n->qgroups);
-    g_free(n->qidx);
-    g_free(n);
-  }
-  g_ptr_array_free(todo, TRUE);
-}
-
-/* Frees a node that has no children left (pruning). */
-static void node_free_leaf(Node *n) {
-  g_assert(level_is_empty(&n->next));
-  level_clear(&n->next);
+/* Frees what the node itself holds (its subscriptions, queue groups) and the
+ * node; its children must already be detached or freed. */
+static void node_free_own(Node *n) {
   subset_clear(&n->psubs);
   for (uint32_t i = 0; i < n->nqgroups; i++) {
     subset_clear(&n->qgroups[i].subs);
@@ -333,6 +313,25 @@ static void node_free_leaf(Node *n) {
   g_free(n->qgroups);
   g_free(n->qidx);
   g_free(n);
+}
+
+/* Frees every node under l, iteratively (depth is client-chosen). */
+static void level_clear(Level *l) {
+  GPtrArray *todo = g_ptr_array_new();
+  level_detach(l, todo);
+  while (todo->len) {
+    Node *n = g_ptr_array_steal_index_fast(todo, todo->len - 1);
+    level_detach(&n->next, todo);
+    node_free_own(n);
+  }
+  g_ptr_array_free(todo, TRUE);
+}
+
+/* Frees a node that has no children left (pruning). */
+static void node_free_leaf(Node *n) {
+  g_assert(level_is_empty(&n->next));
+  level_clear(&n->next);
+  node_free_own(n);
 }
 
 static inline Node *level_find(const Level *l, const char *tok, size_t len, uint64_t h) {

@@ -3,24 +3,19 @@
 # rejected by `cnatsd -t` with the message `nats-server -t` prints (compared
 # without the program-name prefix; skipped when /usr/sbin/nats-server is
 # absent, the rejection itself is still checked).
-set -u
+. "$(dirname "$0")/../lib/tap.sh"
 cnatsd=$1
 dir=$2
-ref=${NATS_SERVER:-/usr/sbin/nats-server}
-[ -x "$ref" ] || ref=
-n=0
-fails=0
 for f in "$dir"/invalid/*.conf; do
   base=$(basename "$f" .conf)
   rowid=${base%%-*}
   name=${base#*-}
-  n=$((n + 1))
   path="/parity/authentication-authorization/$rowid/conf-$name"
   mine=$(cd "$dir/invalid" && "$cnatsd" -t -c "$(basename "$f")" 2>&1 </dev/null)
   rc=$?
   mine=$(printf '%s\n' "$mine" | head -1 | sed 's/^cnatsd: //')
   if [ $rc -eq 0 ]; then
-    fails=$((fails + 1)); echo "not ok $n $path"; echo "# cnatsd accepted it"; continue
+    notok "$path" "cnatsd accepted it"; continue
   fi
   if [ -n "$ref" ]; then
     # nats-server walks config maps in Go's random order, so a file with two
@@ -32,10 +27,9 @@ for f in "$dir"/invalid/*.conf; do
       [ "$theirs" = "$mine" ] || [ $tries -ge 12 ] && break
     done
     if [ "$theirs" != "$mine" ]; then
-      fails=$((fails + 1)); echo "not ok $n $path"; echo "# nats-server: $theirs"; echo "# cnatsd:      $mine"; continue
+      notok "$path" "nats-server: $theirs" "cnatsd:      $mine"; continue
     fi
   fi
-  echo "ok $n $path"
+  ok "$path"
 done
-echo "1..$n"
-[ $fails -eq 0 ]
+tap_done

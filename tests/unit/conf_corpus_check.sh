@@ -4,18 +4,11 @@
 # /usr/sbin/nats-server exists, valid/invalid files are also run through
 # `nats-server -t -c` and must get the same verdict, and for invalid files the
 # same error message.
-set -u
+. "$(dirname "$0")/../lib/tap.sh"
 dir=$1
 dump=$2
-ref=${NATS_SERVER:-/usr/sbin/nats-server}
-[ -x "$ref" ] || ref=
-n=0
-fails=0
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
 
 check() { # kind file
   kind=$1 f=$2
@@ -40,5 +33,4 @@ check() { # kind file
 for f in "$dir"/valid/*.conf "$dir"/options/*.conf; do check valid "$f"; done
 for f in "$dir"/invalid/*.conf; do check invalid "$f"; done
 for f in "$dir"/limits/*.conf; do check limits "$f"; done
-echo "1..$n"
-[ $fails -eq 0 ]
+tap_done
