@@ -71,7 +71,8 @@ static void test_validity(void) {
   for (size_t i = 0; i < G_N_ELEMENTS(valid_cases); i++) {
     const ValidCase *c = &valid_cases[i];
     size_t len = c->len ? c->len : strlen(c->s);
-    g_test_message("case %zu: %s", i, c->s);
+    g_autofree char *shown = g_strescape(c->s, NULL); /* TAP lines must be UTF-8 */
+    g_test_message("case %zu: %s", i, shown);
     g_assert_cmpint(subject_is_valid(c->s, len), ==, c->valid);
     g_assert_cmpint(subject_is_valid_literal(c->s, len), ==, c->literal);
     g_assert_cmpint(subject_is_valid_publish(c->s, len), ==, c->publish);
