@@ -68,15 +68,20 @@ static gboolean
 spawn(InteropServer *s, int port, char **err)
 {
   g_autofree char *port_s = g_strdup_printf("%d", port);
-  const char *argv[] = {s->bin, "-a", "127.0.0.1", "-p", port_s,
-                        "--ports_file_dir", s->dir, NULL};
+  g_autoptr(GPtrArray) argv = g_ptr_array_new();
+  const char *common[] = {s->bin, "-a", "127.0.0.1", "-p", port_s, "--ports_file_dir", s->dir};
+  for (guint i = 0; i < G_N_ELEMENTS(common); i++)
+    g_ptr_array_add(argv, (gpointer)common[i]);
+  for (char **a = s->args; a && *a; a++)
+    g_ptr_array_add(argv, *a);
+  g_ptr_array_add(argv, NULL);
   int logfd = open(s->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (logfd < 0) {
     *err = g_strdup_printf("open %s: %s", s->log_path, g_strerror(errno));
     return FALSE;
   }
   GError *e = NULL;
-  gboolean ok = g_spawn_async_with_fds(NULL, (char **)argv, NULL,
+  gboolean ok = g_spawn_async_with_fds(NULL, (char **)argv->pdata, s->envp,
                                        G_SPAWN_DO_NOT_REAP_CHILD, child_setup,
                                        NULL, &s->pid, -1, logfd, logfd, &e);
   close(logfd);
@@ -118,8 +123,24 @@ spawn(InteropServer *s, int port, char **err)
 InteropServer *
 interop_server_start(int port, char **err)
 {
+  return interop_server_start_full(port, NULL, NULL, err);
+}
+
+InteropServer *
+interop_server_start_full(int port, const char *const *args, const char *const *env,
+                          char **err)
+{
   InteropServer *s = g_new0(InteropServer, 1);
   s->bin = g_strdup(interop_server_bin());
+  s->args = g_strdupv((char **)args);
+  if (env) {
+    s->envp = g_get_environ();
+    for (const char *const *e = env; *e; e++) {
+      const char *eq = strchr(*e, '=');
+      g_autofree char *name = eq ? g_strndup(*e, eq - *e) : g_strdup(*e);
+      s->envp = g_environ_setenv(s->envp, name, eq ? eq + 1 : "", TRUE);
+    }
+  }
   GError *e = NULL;
   s->dir = g_dir_make_tmp("nats-c-interop-XXXXXX", &e);
   if (!s->dir) {
@@ -218,6 +239,8 @@ interop_server_free(InteropServer *s)
   g_free(s->dir);
   g_free(s->log_path);
   g_free(s->url);
+  g_strfreev(s->args);
+  g_strfreev(s->envp);
   g_free(s);
 }
 

@@ -12,6 +12,8 @@ typedef struct {
   GPid pid;       /* 0 when not running */
   int port;       /* client port read from the ports file */
   char *url;      /* owned: nats://127.0.0.1:port */
+  char **args;    /* owned, NULL-terminated: extra flags (e.g. -c conf) */
+  char **envp;    /* owned: environment for the server, NULL = inherit */
 } InteropServer;
 
 /* NATS_SERVER_BIN or /usr/sbin/nats-server. */
@@ -19,6 +21,10 @@ const char *interop_server_bin(void);
 
 /* Start on `port` (-1 = any free port). Returns NULL with a message in *err. */
 InteropServer *interop_server_start(int port, char **err);
+/* Same with extra flags after the common ones and extra "NAME=value"
+ * environment entries (config $VARIABLES); either may be NULL. */
+InteropServer *interop_server_start_full(int port, const char *const *args,
+                                         const char *const *env, char **err);
 /* Restart a stopped server on its previous port (waits for the new ports file). */
 gboolean interop_server_restart(InteropServer *s, char **err);
 /* SIGTERM, wait up to 5 s, then SIGKILL. Safe to call when already stopped. */

@@ -15,6 +15,9 @@ if [ ! -d "$gocode/src/github.com/nats-io/nats.go" ]; then
   echo "1..0 # SKIP nats.go not found (apt: golang-github-nats-io-go-nats-dev)"; exit 0
 fi
 
+# Configs and scripts the auth/TLS scenarios use (meson passes it too).
+export INTEROP_FIXTURES="${INTEROP_FIXTURES:-$(cd "$here/../../../fixtures" && pwd)}"
+
 work=${INTEROP_GO_WORK:-}
 if [ -z "$work" ]; then
   work=$(mktemp -d); trap 'rm -rf "$work"' EXIT

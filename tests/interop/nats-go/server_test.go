@@ -27,6 +27,8 @@ type server struct {
 	done chan struct{}
 	port int
 	url  string
+	args []string // extra flags after the common ones (e.g. -c <conf>)
+	env  []string // extra environment (config $VARIABLES)
 }
 
 func serverBin() string {
@@ -39,7 +41,13 @@ func serverBin() string {
 // startServer starts a fresh server on a free port; it is stopped at cleanup.
 func startServer(t *testing.T) *server {
 	t.Helper()
-	s := &server{t: t, bin: serverBin(), dir: t.TempDir()}
+	return startServerWith(t, nil, nil)
+}
+
+// startServerWith starts a server with extra flags and environment.
+func startServerWith(t *testing.T, args, env []string) *server {
+	t.Helper()
+	s := &server{t: t, bin: serverBin(), dir: t.TempDir(), args: args, env: env}
 	s.log = filepath.Join(s.dir, "server.log")
 	if err := s.spawn(-1); err != nil {
 		t.Fatalf("start %s: %v", s.bin, err)
@@ -61,8 +69,10 @@ func (s *server) spawn(port int) error {
 		return err
 	}
 	defer lf.Close()
-	cmd := exec.Command(s.bin, "-a", "127.0.0.1", "-p", fmt.Sprint(port),
-		"--ports_file_dir", s.dir)
+	argv := append([]string{"-a", "127.0.0.1", "-p", fmt.Sprint(port),
+		"--ports_file_dir", s.dir}, s.args...)
+	cmd := exec.Command(s.bin, argv...)
+	cmd.Env = append(os.Environ(), s.env...)
 	cmd.Stdout, cmd.Stderr = lf, lf
 	// A crashed test must not leave servers behind.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

@@ -14,7 +14,7 @@ const dec = new TextDecoder();
 const str = (m) => dec.decode(m.data);
 
 // Collects a subscription's messages; next() waits with a deadline.
-function collect(nc, subject, opts = {}) {
+export function collect(nc, subject, opts = {}) {
   const c = { msgs: [], waiters: [], taken: 0 };
   c.sub = nc.subscribe(subject, {
     ...opts,
@@ -45,7 +45,7 @@ function collect(nc, subject, opts = {}) {
   return c;
 }
 
-async function waitFor(ms, cond) {
+export async function waitFor(ms, cond) {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (cond()) return true;

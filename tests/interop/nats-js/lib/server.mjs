@@ -42,7 +42,11 @@ function readPorts(path) {
 }
 
 export class Server {
-  constructor() {
+  // args: extra flags after the common ones (e.g. ["-c", conf]);
+  // env: extra environment (config $VARIABLES).
+  constructor(args = [], env = {}) {
+    this.args = args;
+    this.env = env;
     this.bin = serverBin();
     this.dir = mkdtempSync(join(tmpdir(), "nats-js-interop-"));
     this.log = join(this.dir, "server.log");
@@ -50,8 +54,8 @@ export class Server {
     this.port = 0;
   }
 
-  static async start() {
-    const s = new Server();
+  static async start(args = [], env = {}) {
+    const s = new Server(args, env);
     await s.spawn(-1);
     return s;
   }
@@ -62,8 +66,9 @@ export class Server {
 
   async spawn(port) {
     const fd = openSync(this.log, "a");
-    const proc = spawn(this.bin, ["-a", "127.0.0.1", "-p", String(port), "--ports_file_dir", this.dir],
-      { stdio: ["ignore", fd, fd] });
+    const proc = spawn(this.bin,
+      ["-a", "127.0.0.1", "-p", String(port), "--ports_file_dir", this.dir, ...this.args],
+      { stdio: ["ignore", fd, fd], env: { ...process.env, ...this.env } });
     closeSync(fd);
     this.proc = proc;
     live.add(this);
