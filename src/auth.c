@@ -687,6 +687,7 @@ void auth_conf_parse_authorization(Options *o, const ConfValue *v, GPtrArray *er
   /* 0 (or absent) means nats-server's default */
   o->auth_timeout_us = timeout > 0 ? (int64_t)(timeout * G_USEC_PER_SEC) : AUTH_TIMEOUT_US;
   if (timeout < 0) o->auth_timeout_us = (int64_t)(timeout * G_USEC_PER_SEC);
+  o->auth_timeout_set = timeout != 0;
   if ((o->username || o->password) && o->authorization) {
     report(errors, v, "Cannot have a user/pass and token");
     return;

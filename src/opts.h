@@ -31,6 +31,7 @@ struct Options {
   int64_t ping_interval_us;
   int64_t max_pings_out;
   int64_t auth_timeout_us;
+  bool auth_timeout_set;      /* authorization{timeout} given: no TLS-based default */
   int64_t lame_duck_duration_us;
   int64_t lame_duck_grace_period_us;
   int64_t max_closed_clients;

@@ -489,6 +489,10 @@ Server *server_new(Options *opts, GError **error) {
     return NULL;
   }
   server_raise_nofile_limit();
+  /* nats-server: with TLS the default auth timeout leaves the handshake a
+   * second on top of its own timeout. */
+  if (opts->tls_config && !opts->auth_timeout_set)
+    opts->auth_timeout_us = (int64_t)((opts->tls_timeout + 1.0) * G_USEC_PER_SEC);
   Server *s = g_new0(Server, 1);
   s->opts = opts;
   s->listen_fd = -1;

@@ -20,6 +20,7 @@
 #include <gnutls/x509.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 /* nats-server's defaults: TLS 1.2 minimum, ECDHE with AEAD ciphers only,
@@ -42,6 +43,7 @@ struct TlsConn {
   int fd;               /* borrowed */
   bool send_blocked;    /* last record_send returned AGAIN: retry with NULL, 0 */
   bool handshake_done;
+  bool first_record_checked;
 };
 
 static void set_open_error(GError **error, const char *path) {
@@ -178,8 +180,9 @@ static char *tls_error_text(TlsConn *t, int rc) {
     case GNUTLS_E_UNEXPECTED_PACKET_LENGTH:
     case GNUTLS_E_UNSUPPORTED_VERSION_PACKET:
     case GNUTLS_E_UNEXPECTED_PACKET:
+    case GNUTLS_E_UNEXPECTED_HANDSHAKE_PACKET:
     case GNUTLS_E_RECORD_OVERFLOW:
-      return g_strdup("tls: first record does not look like a TLS handshake");
+      return g_strdup("local error: tls: unexpected message");
     case GNUTLS_E_NO_CERTIFICATE_FOUND:
     case GNUTLS_E_CERTIFICATE_REQUIRED:
       return g_strdup("tls: client didn't provide a certificate");
@@ -209,6 +212,26 @@ static char *tls_error_text(TlsConn *t, int rc) {
 }
 
 TlsIo tls_conn_handshake(TlsConn *t, char **why) {
+  if (!t->first_record_checked) {
+    /* crypto/tls refuses a first record that is not a handshake record
+     * without sending an alert (plain text to a TLS port); so do we. */
+    unsigned char b;
+    ssize_t n = recv(t->fd, &b, 1, MSG_PEEK);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return TLS_IO_WANT_READ;
+    if (n == 0) {
+      if (why) *why = g_strdup("EOF");
+      return TLS_IO_ERROR;
+    }
+    if (n == 1 && b != 0x16) {
+      /* crypto/tls has read what was there when it looked: consume it too,
+       * so the close is a FIN, not a reset that destroys our INFO. */
+      char junk[512];
+      while (recv(t->fd, junk, sizeof junk, 0) == (ssize_t)sizeof junk) {}
+      if (why) *why = g_strdup("tls: first record does not look like a TLS handshake");
+      return TLS_IO_ERROR;
+    }
+    t->first_record_checked = true;
+  }
   for (;;) {
     int rc = gnutls_handshake(t->s);
     if (rc == GNUTLS_E_SUCCESS) {
@@ -219,6 +242,10 @@ TlsIo tls_conn_handshake(TlsConn *t, char **why) {
     if (rc == GNUTLS_E_AGAIN) return gnutls_record_get_direction(t->s) ? TLS_IO_WANT_WRITE : TLS_IO_WANT_READ;
     if (!gnutls_error_is_fatal(rc)) continue;  /* e.g. a warning alert */
     if (why) *why = tls_error_text(t, rc);
+    /* Like crypto/tls, tell the peer why (best effort: never blocks). */
+    if (rc != GNUTLS_E_PREMATURE_TERMINATION && rc != GNUTLS_E_PULL_ERROR && rc != GNUTLS_E_PUSH_ERROR &&
+        rc != GNUTLS_E_FATAL_ALERT_RECEIVED)
+      gnutls_alert_send_appropriate(t->s, rc);
     return TLS_IO_ERROR;
   }
 }
