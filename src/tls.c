@@ -474,8 +474,8 @@ static char *crt_subject_string(gnutls_x509_crt_t crt, bool with_extra) {
   int n = 0;
   if (with_extra) {
     /* Name.String(): attributes Go did not parse into fields go first
-     * (so they print last); serialNumber counts as one of them too. */
-    static const char *const parsed[] = {"2.5.4.3", "2.5.4.6", "2.5.4.7", "2.5.4.8",
+     * (so they print last). */
+    static const char *const parsed[] = {"2.5.4.3", "2.5.4.5", "2.5.4.6", "2.5.4.7", "2.5.4.8",
                                          "2.5.4.9", "2.5.4.10", "2.5.4.11", "2.5.4.17"};
     for (guint i = 0; i < avas->len && n < 64; i++) {
       const Ava *a = &g_array_index(avas, Ava, i);
