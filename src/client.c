@@ -90,10 +90,9 @@ void client_start(Client *c) {
   Server *s = c->srv;
   loop_watch_add(s->loop, &c->watch, c->fd, EPOLLIN | EPOLLRDHUP, client_on_io, c);
   auth_client_start(c);
-  GString *info = g_string_sized_new(512);
-  server_info_json(s, c, s->lame_duck, info);
-  client_queue_outbound(c, info->str, info->len);
-  g_string_free(info, TRUE);
+  /* handshake_first (nats-server 2.10.4): INFO waits for the handshake. */
+  bool info_after_tls = s->opts->tls_config && s->opts->tls_handshake_first;
+  if (!info_after_tls) client_send_info(c, s->lame_duck);
   log_debug(CLIENT_LOG_FMT "Client connection created", CLIENT_LOG_ARGS(c));
   if (s->opts->tls_config) {
     /* INFO goes out in plain text first; the handshake (or, with
@@ -103,7 +102,7 @@ void client_start(Client *c) {
     loop_timer_stop(s->loop, &c->auth_timer);
     int64_t to = (int64_t)(s->opts->tls_timeout * G_USEC_PER_SEC);
     loop_timer_start(s->loop, &c->tls_timer, loop_now(s->loop) + to, client_tls_timer_fired, c);
-    if (s->opts->allow_non_tls) c->tls_state = CLIENT_TLS_PEEK;
+    if (s->opts->allow_non_tls && !info_after_tls) c->tls_state = CLIENT_TLS_PEEK;
     else client_tls_begin(c);
     return;
   }
@@ -182,6 +181,7 @@ static void client_tls_handshake(Client *c) {
   }
   c->tls_state = CLIENT_TLS_ACTIVE;
   client_tls_settled(c);
+  if (c->srv->opts->tls_handshake_first) client_send_info(c, c->srv->lame_duck);
   log_debug(CLIENT_LOG_FMT "TLS handshake complete", CLIENT_LOG_ARGS(c));
   log_debug(CLIENT_LOG_FMT "TLS version %s, cipher suite %s", CLIENT_LOG_ARGS(c), tls_conn_version(c->tls),
             tls_conn_cipher(c->tls));

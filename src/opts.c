@@ -565,7 +565,7 @@ static void apply_tls(Options *o, const ConfValue *v, GPtrArray *errors) {
   if (!want_kind(errors, v, CONF_MAP, "map[string]interface {}")) return;
   TlsConfigOpts to = {0};
   double timeout = 0;
-  bool map = false;
+  bool map = false, first = false;
   int64_t rate = 0;
   g_autoptr(GHashTable) pinned = NULL;
   for (size_t i = 0; i < conf_value_map_len(v); i++) {
@@ -579,6 +579,14 @@ static void apply_tls(Options *o, const ConfValue *v, GPtrArray *errors) {
       }
       const char **dst = k[0] == 'c' && k[1] == 'e' ? &to.cert_file : k[0] == 'k' ? &to.key_file : &to.ca_file;
       *dst = conf_value_string(f);
+    } else if (strcmp(k, "handshake_first") == 0 || strcmp(k, "first") == 0) {
+      /* nats-server 2.10.4: the TLS handshake before INFO.  Only the boolean
+       * form; the fallback-delay form is not supported. */
+      if (fk != CONF_BOOL) {
+        report_at(errors, f, "field \"%s\" should be a boolean, got %s", conf_value_map_key(v, i), conf_value_go_type(f));
+        return;
+      }
+      first = conf_value_bool(f);
     } else if (strcmp(k, "insecure") == 0 || strcmp(k, "verify") == 0 || strcmp(k, "verify_and_map") == 0 ||
                strcmp(k, "verify_cert_and_check_known_urls") == 0) {
       if (fk != CONF_BOOL) {
@@ -671,6 +679,7 @@ static void apply_tls(Options *o, const ConfValue *v, GPtrArray *errors) {
   o->tls_config = cfg;
   o->tls_timeout = timeout > 0 ? timeout : (double)TLS_TIMEOUT_US / G_USEC_PER_SEC;
   o->tls_map = map;
+  o->tls_handshake_first = first;
   o->tls_rate_limit = rate;
   if (o->tls_pinned_certs) g_hash_table_unref(o->tls_pinned_certs);
   o->tls_pinned_certs = g_steal_pointer(&pinned);

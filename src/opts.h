@@ -54,6 +54,7 @@ struct Options {
   GHashTable *tls_pinned_certs; /* owned set of lower-case hex SPKI SHA-256; NULL = any */
   int64_t tls_rate_limit;     /* connection_rate_limit: TLS handshakes per second; 0 = off */
   bool allow_non_tls;
+  bool tls_handshake_first;   /* tls{handshake_first} (nats-server 2.10.4): TLS before INFO */
   int https_port;             /* -ms / https_port: monitoring over TLS */
   char *https_host;           /* owned; from "https: host:port" */
   /* The --tls* flags as given; applied after the config file (flags win). */
