@@ -173,7 +173,7 @@ static const FlagSpec flag_table[] = {
     {"sl|signal", FLAG_SPECIAL, 0, SP_SIGNAL, true},
     {"h|help", FLAG_SPECIAL, 0, SP_HELP, true},
     {"v|version", FLAG_SPECIAL, 0, SP_VERSION, true},
-    {"help_tls", FLAG_SPECIAL, 0, SP_HELP_TLS, false},
+    {"help_tls", FLAG_SPECIAL, 0, SP_HELP_TLS, true},
     {"m|http_port", FLAG_INT, OFF(http_port), 0, true},
     {"user", FLAG_STRING, OFF(username), 0, true},
     {"pass", FLAG_STRING, OFF(password), 0, true},
@@ -251,8 +251,34 @@ static const char usage_text[] =
     "Not yet supported (accepted by nats-server; refused here with an error):\n"
     "    -s, -r, --log_size_limit, -js, -sd,\n"
     "    --routes, --cluster*, --no_advertise,\n"
-    "    --connect_retries, --profile, --help_tls\n"
+    "    --connect_retries, --profile\n"
     "\n";
+
+static const char tls_usage_text[] =
+    "\n"
+    "TLS configuration is specified in the tls section of a configuration file:\n"
+    "\n"
+    "e.g.\n"
+    "\n"
+    "    tls {\n"
+    "        cert_file:      \"./certs/server-cert.pem\"\n"
+    "        key_file:       \"./certs/server-key.pem\"\n"
+    "        ca_file:        \"./certs/ca.pem\"\n"
+    "        verify:         true\n"
+    "        verify_and_map: true\n"
+    "\n"
+    "        cipher_suites: [\n"
+    "            \"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256\",\n"
+    "            \"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\"\n"
+    "        ]\n"
+    "        curve_preferences: [\n"
+    "            \"CurveP256\",\n"
+    "            \"CurveP384\",\n"
+    "            \"CurveP521\"\n"
+    "        ]\n"
+    "    }\n"
+    "\n"
+    "Available cipher suites include:\n";
 
 /* Whether `name` (len bytes) is one of the '|'-separated spellings in `names`. */
 static bool names_contain(const char *names, const char *name, size_t len) {
@@ -408,6 +434,12 @@ OptsAction opts_parse_args(Options *o, int argc, char **argv, char **signal_cmd)
         switch (f->special) {
           case SP_HELP:
             fputs(usage_text, stdout);
+            return OPTS_EXIT_OK;
+          case SP_HELP_TLS:
+            fputs(tls_usage_text, stdout);
+            for (size_t k = 0; tls_cipher_name(k); k++) printf("    %s\n", tls_cipher_name(k));
+            printf("\nAvailable curve preferences include:\n");
+            for (size_t k = 0; tls_curve_name(k); k++) printf("    %s\n", tls_curve_name(k));
             return OPTS_EXIT_OK;
           case SP_VERSION:
             printf("cnatsd: v%s (nats-server protocol v%s)\n", CNATSD_VERSION, NATS_VERSION);

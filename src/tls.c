@@ -141,10 +141,16 @@ bool tls_cipher_name_known(const char *name) {
   return false;
 }
 
+static const char *const go_curves[] = {"X25519", "CurveP256", "CurveP384", "CurveP521"};
+
 bool tls_curve_name_known(const char *name) {
-  return strcmp(name, "X25519") == 0 || strcmp(name, "CurveP256") == 0 || strcmp(name, "CurveP384") == 0 ||
-         strcmp(name, "CurveP521") == 0;
+  for (size_t i = 0; i < G_N_ELEMENTS(go_curves); i++)
+    if (strcmp(go_curves[i], name) == 0) return true;
+  return false;
 }
+
+const char *tls_cipher_name(size_t i) { return i < G_N_ELEMENTS(go_ciphers) ? go_ciphers[i] : NULL; }
+const char *tls_curve_name(size_t i) { return i < G_N_ELEMENTS(go_curves) ? go_curves[i] : NULL; }
 
 /* ---- sessions ------------------------------------------------------------- */
 

@@ -40,6 +40,9 @@ const char *tls_config_key_file(const TlsConfig *cfg);
 /* Go's names (cipher_suites, curve_preferences): true when known. */
 bool tls_cipher_name_known(const char *name);
 bool tls_curve_name_known(const char *name);
+/* The i-th known name (for --help_tls); NULL past the end. */
+const char *tls_cipher_name(size_t i);
+const char *tls_curve_name(size_t i);
 
 typedef enum TlsIo {
   TLS_IO_DONE = 0,
