@@ -238,7 +238,9 @@ TlsIo tls_conn_handshake(TlsConn *t, char **why) {
     }
     t->first_record_checked = true;
   }
-  for (;;) {
+  /* Non-fatal results (a warning alert) are retried, but not forever: a
+   * peer must not keep the loop here. */
+  for (int tries = 0;; tries++) {
     int rc = gnutls_handshake(t->s);
     if (rc == GNUTLS_E_SUCCESS) {
       t->handshake_done = true;
@@ -246,7 +248,7 @@ TlsIo tls_conn_handshake(TlsConn *t, char **why) {
     }
     if (rc == GNUTLS_E_INTERRUPTED) continue;
     if (rc == GNUTLS_E_AGAIN) return gnutls_record_get_direction(t->s) ? TLS_IO_WANT_WRITE : TLS_IO_WANT_READ;
-    if (!gnutls_error_is_fatal(rc)) continue;  /* e.g. a warning alert */
+    if (!gnutls_error_is_fatal(rc) && tries < 16) continue;  /* e.g. a warning alert */
     if (why) *why = tls_error_text(t, rc);
     /* Like crypto/tls, tell the peer why (best effort: never blocks). */
     if (rc != GNUTLS_E_PREMATURE_TERMINATION && rc != GNUTLS_E_PULL_ERROR && rc != GNUTLS_E_PUSH_ERROR &&
@@ -268,7 +270,10 @@ ssize_t tls_conn_recv(TlsConn *t, void *buf, size_t cap) {
       return -1;
     }
     if (n == GNUTLS_E_PREMATURE_TERMINATION) return 0;  /* TCP close without close_notify: Go sees EOF */
-    if (!gnutls_error_is_fatal((int)n)) continue;
+    if (n == GNUTLS_E_WARNING_ALERT_RECEIVED) continue;   /* consumed; read on */
+    /* Anything else ends the connection, renegotiation included: crypto/tls
+     * servers refuse it (no_renegotiation) and so do we. */
+    if (n == GNUTLS_E_REHANDSHAKE) gnutls_alert_send(t->s, GNUTLS_AL_FATAL, GNUTLS_A_NO_RENEGOTIATION);
     errno = ECONNRESET;
     return -1;
   }
