@@ -27,6 +27,7 @@ type server struct {
 	done chan struct{}
 	port int
 	url  string
+	args []string // extra server arguments (e.g. TLS flags)
 }
 
 func serverBin() string {
@@ -61,8 +62,8 @@ func (s *server) spawn(port int) error {
 		return err
 	}
 	defer lf.Close()
-	cmd := exec.Command(s.bin, "-a", "127.0.0.1", "-p", fmt.Sprint(port),
-		"--ports_file_dir", s.dir)
+	cmd := exec.Command(s.bin, append([]string{"-a", "127.0.0.1", "-p", fmt.Sprint(port),
+		"--ports_file_dir", s.dir}, s.args...)...)
 	cmd.Stdout, cmd.Stderr = lf, lf
 	// A crashed test must not leave servers behind.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
