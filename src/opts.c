@@ -600,6 +600,7 @@ static void apply_tls(Options *o, const ConfValue *v, GPtrArray *errors) {
   bool map = false, first = false;
   int64_t rate = 0;
   g_autoptr(GHashTable) pinned = NULL;
+  g_autoptr(GPtrArray) ciphers = NULL, curves = NULL;  /* borrowed names, NULL-terminated */
   for (size_t i = 0; i < conf_value_map_len(v); i++) {
     g_autofree char *k = g_ascii_strdown(conf_value_map_key(v, i), -1);
     const ConfValue *f = conf_value_map_value(v, i);
@@ -640,7 +641,7 @@ static void apply_tls(Options *o, const ConfValue *v, GPtrArray *errors) {
         }
       }
     } else if (strcmp(k, "cipher_suites") == 0 || strcmp(k, "curve_preferences") == 0) {
-      bool ciphers = k[1] == 'i';
+      bool is_ciphers = k[1] == 'i';
       if (!want_kind(errors, f, CONF_ARRAY, "[]interface {}")) return;
       if (conf_value_array_len(f) == 0) {
         report_at(errors, f, "error parsing tls config, '%s' cannot be empty", k);
@@ -650,10 +651,13 @@ static void apply_tls(Options *o, const ConfValue *v, GPtrArray *errors) {
         const ConfValue *e = conf_value_array_get(f, j);
         if (!want_kind(errors, e, CONF_STRING, "string")) return;
         const char *name = conf_value_string(e);
-        if (ciphers ? !tls_cipher_name_known(name) : !tls_curve_name_known(name)) {
-          report_at(errors, e, ciphers ? "unrecognized cipher %s" : "unrecognized curve preference %s", name);
+        if (is_ciphers ? !tls_cipher_name_known(name) : !tls_curve_name_known(name)) {
+          report_at(errors, e, is_ciphers ? "unrecognized cipher %s" : "unrecognized curve preference %s", name);
           return;
         }
+        GPtrArray **list = is_ciphers ? &ciphers : &curves;
+        if (!*list) *list = g_ptr_array_new();
+        g_ptr_array_add(*list, (gpointer)name);
       }
     } else if (strcmp(k, "timeout") == 0) {
       if (fk == CONF_INTEGER) {
@@ -700,6 +704,10 @@ static void apply_tls(Options *o, const ConfValue *v, GPtrArray *errors) {
       return;
     }
   }
+  if (ciphers) g_ptr_array_add(ciphers, NULL);
+  if (curves) g_ptr_array_add(curves, NULL);
+  to.cipher_suites = ciphers ? (const char *const *)ciphers->pdata : NULL;
+  to.curves = curves ? (const char *const *)curves->pdata : NULL;
   GError *error = NULL;
   TlsConfig *cfg = tls_config_new(&to, &error);
   if (!cfg) {

@@ -24,11 +24,14 @@
 #include <unistd.h>
 
 /* nats-server's defaults: TLS 1.2 minimum, ECDHE with AEAD ciphers only,
- * X25519 first; AES-128-GCM preferred, as Go picks it on AES hardware. */
-#define TLS_PRIORITY                                                                                     \
-  "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM:+CHACHA20-POLY1305:+AES-256-GCM:" \
-  "-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:-MAC-ALL:+AEAD:-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:"             \
-  "+GROUP-SECP384R1:+GROUP-SECP521R1:%SERVER_PRECEDENCE"
+ * X25519 first; AES-128-GCM preferred, as Go picks it on AES hardware.
+ * tls_priority() builds the same shape from configured names. */
+#define TLS_PRIORITY_BASE "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:%SERVER_PRECEDENCE"
+#define TLS_AEAD_CIPHERS ":-CIPHER-ALL:+AES-128-GCM:+CHACHA20-POLY1305:+AES-256-GCM"
+#define TLS_DEFAULT_KX ":-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:-MAC-ALL:+AEAD"
+#define TLS_DEFAULT_GROUPS ":-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1:+GROUP-SECP521R1"
+
+static char *tls_priority(const char *const *ciphers, const char *const *curves);
 
 struct TlsConfig {
   gnutls_certificate_credentials_t creds; /* owned */
@@ -101,9 +104,14 @@ TlsConfig *tls_config_new(const TlsConfigOpts *o, GError **error) {
     gnutls_certificate_set_x509_system_trust(cfg->creds);
   }
   cfg->verify = o->verify;
-  if (gnutls_priority_init(&cfg->prio, TLS_PRIORITY, NULL) < 0) {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "TLS priority string rejected");
-    return NULL;
+  g_autofree char *prio = tls_priority(o->cipher_suites, o->curves);
+  if (gnutls_priority_init(&cfg->prio, prio, NULL) < 0) {
+    /* e.g. only suites this GnuTLS build lacks (RC4): fall back to the defaults */
+    g_autofree char *def = tls_priority(NULL, o->curves);
+    if (gnutls_priority_init(&cfg->prio, def, NULL) < 0) {
+      g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "TLS priority string rejected");
+      return NULL;
+    }
   }
   return g_steal_pointer(&cfg);
 }
@@ -151,6 +159,73 @@ bool tls_curve_name_known(const char *name) {
 
 const char *tls_cipher_name(size_t i) { return i < G_N_ELEMENTS(go_ciphers) ? go_ciphers[i] : NULL; }
 const char *tls_curve_name(size_t i) { return i < G_N_ELEMENTS(go_curves) ? go_curves[i] : NULL; }
+
+/* GnuTLS priority elements of Go's TLS 1.2 suites: key exchange, cipher, MAC. */
+static const struct { const char *go, *kx, *cipher, *mac; } suite_parts[] = {
+    {"TLS_RSA_WITH_RC4_128_SHA", "RSA", "ARCFOUR-128", "SHA1"},
+    {"TLS_RSA_WITH_3DES_EDE_CBC_SHA", "RSA", "3DES-CBC", "SHA1"},
+    {"TLS_RSA_WITH_AES_128_CBC_SHA", "RSA", "AES-128-CBC", "SHA1"},
+    {"TLS_RSA_WITH_AES_128_CBC_SHA256", "RSA", "AES-128-CBC", "SHA256"},
+    {"TLS_RSA_WITH_AES_256_CBC_SHA", "RSA", "AES-256-CBC", "SHA1"},
+    {"TLS_RSA_WITH_AES_256_GCM_SHA384", "RSA", "AES-256-GCM", "AEAD"},
+    {"TLS_ECDHE_ECDSA_WITH_RC4_128_SHA", "ECDHE-ECDSA", "ARCFOUR-128", "SHA1"},
+    {"TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA", "ECDHE-ECDSA", "AES-128-CBC", "SHA1"},
+    {"TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA", "ECDHE-ECDSA", "AES-256-CBC", "SHA1"},
+    {"TLS_ECDHE_RSA_WITH_RC4_128_SHA", "ECDHE-RSA", "ARCFOUR-128", "SHA1"},
+    {"TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA", "ECDHE-RSA", "3DES-CBC", "SHA1"},
+    {"TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA", "ECDHE-RSA", "AES-128-CBC", "SHA1"},
+    {"TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256", "ECDHE-RSA", "AES-128-CBC", "SHA256"},
+    {"TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256", "ECDHE-ECDSA", "AES-128-CBC", "SHA256"},
+    {"TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA", "ECDHE-RSA", "AES-256-CBC", "SHA1"},
+    {"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "ECDHE-RSA", "AES-128-GCM", "AEAD"},
+    {"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "ECDHE-ECDSA", "AES-128-GCM", "AEAD"},
+    {"TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "ECDHE-RSA", "AES-256-GCM", "AEAD"},
+    {"TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "ECDHE-ECDSA", "AES-256-GCM", "AEAD"},
+    {"TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305", "ECDHE-RSA", "CHACHA20-POLY1305", "AEAD"},
+    {"TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305", "ECDHE-ECDSA", "CHACHA20-POLY1305", "AEAD"},
+};
+
+static void add_once(GString *s, const char *prefix, const char *item) {
+  g_autofree char *tok = g_strdup_printf(":+%s%s", prefix, item);
+  if (!strstr(s->str, tok)) g_string_append(s, tok);
+}
+
+/* The priority string for configured Go names.  GnuTLS selects by parts
+ * (key exchange, cipher, MAC), so a list of suites maps to the union of
+ * their parts; TLS 1.3 keeps its AEAD suites, which Go does not let
+ * cipher_suites change either. */
+static char *tls_priority(const char *const *ciphers, const char *const *curves) {
+  GString *s = g_string_new(TLS_PRIORITY_BASE);
+  if (!ciphers || !*ciphers) {
+    g_string_append(s, TLS_AEAD_CIPHERS TLS_DEFAULT_KX);
+  } else {
+    g_string_append(s, TLS_AEAD_CIPHERS);
+    GString *kx = g_string_new(":-KX-ALL"), *mac = g_string_new(":-MAC-ALL:+AEAD");
+    for (const char *const *c = ciphers; *c; c++) {
+      for (size_t i = 0; i < G_N_ELEMENTS(suite_parts); i++) {
+        if (strcmp(*c, suite_parts[i].go) != 0) continue;
+        add_once(kx, "", suite_parts[i].kx);
+        add_once(s, "", suite_parts[i].cipher);
+        add_once(mac, "", suite_parts[i].mac);
+      }
+    }
+    g_string_append(s, kx->str);
+    g_string_append(s, mac->str);
+    g_string_free(kx, TRUE);
+    g_string_free(mac, TRUE);
+  }
+  if (!curves || !*curves) {
+    g_string_append(s, TLS_DEFAULT_GROUPS);
+  } else {
+    static const struct { const char *go, *group; } groups[] = {
+        {"X25519", "X25519"}, {"CurveP256", "SECP256R1"}, {"CurveP384", "SECP384R1"}, {"CurveP521", "SECP521R1"}};
+    g_string_append(s, ":-GROUP-ALL");
+    for (const char *const *c = curves; *c; c++)
+      for (size_t i = 0; i < G_N_ELEMENTS(groups); i++)
+        if (strcmp(*c, groups[i].go) == 0) add_once(s, "GROUP-", groups[i].group);
+  }
+  return g_string_free(s, FALSE);
+}
 
 /* ---- sessions ------------------------------------------------------------- */
 

@@ -24,6 +24,10 @@ typedef struct TlsConfigOpts {
   const char *cert_file, *key_file, *ca_file;
   bool verify;     /* require and verify client certificates */
   bool insecure;   /* accepted; only meaningful for outgoing connections */
+  /* Go names (cipher_suites, curve_preferences); NULL-terminated, NULL =
+   * nats-server's defaults.  As in Go, cipher suites restrict TLS 1.2 only. */
+  const char *const *cipher_suites;
+  const char *const *curves;
 } TlsConfigOpts;
 
 /* (transfer full) Loads certificate, key and CA; NULL with *error set to
