@@ -286,6 +286,7 @@ static char *tls_error_text(TlsConn *t, int rc) {
     }
     case GNUTLS_E_NO_CIPHER_SUITES:
     case GNUTLS_E_INSUFFICIENT_CREDENTIALS:
+      if (!t->cfg->cert_file) return g_strdup("tls: no certificates configured");  /* tls{} without cert_file */
       return g_strdup("tls: no cipher suite supported by both client and server");
     default:
       return g_strdup(gnutls_strerror(rc));
