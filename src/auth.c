@@ -34,6 +34,7 @@
 #include "subject.h"
 #include "sublist.h"
 #include "subscription.h"
+#include "tls.h"
 
 /* Server-wide auth state, built by auth_server_setup. */
 struct Auth {
@@ -686,6 +687,7 @@ void auth_conf_parse_authorization(Options *o, const ConfValue *v, GPtrArray *er
   /* 0 (or absent) means nats-server's default */
   o->auth_timeout_us = timeout > 0 ? (int64_t)(timeout * G_USEC_PER_SEC) : AUTH_TIMEOUT_US;
   if (timeout < 0) o->auth_timeout_us = (int64_t)(timeout * G_USEC_PER_SEC);
+  o->auth_timeout_set = timeout != 0;
   if ((o->username || o->password) && o->authorization) {
     report(errors, v, "Cannot have a user/pass and token");
     return;
@@ -962,6 +964,12 @@ void auth_client_start(Client *c) {
   }
 }
 
+void auth_client_restart_timer(Client *c) {
+  Server *s = c->srv;
+  if (s->auth && s->auth->required)
+    loop_timer_start(s->loop, &c->auth_timer, loop_now(s->loop) + s->opts->auth_timeout_us, auth_timer_fired, c);
+}
+
 void auth_client_free(Client *c) {
   ClientAuth *ca = c->auth;
   if (!ca) return;
@@ -1045,6 +1053,64 @@ static bool conn_type_allowed(const AuthUser *u) {
 static bool nonempty(const char *s) { return s && *s; }
 
 /* 1 authenticated, 0 refused, -1 closed while binding. */
+/* Go's checkClientTLSCertSubject with the users table: e-mail addresses,
+ * DNS names and URIs of the certificate, then its subject DN (exact, then
+ * reordered RDNs), then Go's string forms of the subject. */
+static AuthUser *auth_tls_lookup(Client *c, const char *name) {
+  AuthUser *u = g_hash_table_lookup(c->srv->auth->users, name);
+  return u && conn_type_allowed(u) ? u : NULL;
+}
+
+static AuthUser *auth_tls_map_user(Client *c) {
+  if (!c->tls || c->tls_state != CLIENT_TLS_ACTIVE) {
+    log_debug(CLIENT_LOG_FMT "User required in cert, no TLS connection state", CLIENT_LOG_ARGS(c));
+    return NULL;
+  }
+  g_autoptr(TlsPeerIdentity) id = tls_conn_peer_identity(c->tls);
+  if (!id) {
+    log_debug(CLIENT_LOG_FMT "User required in cert, no peer certificates found", CLIENT_LOG_ARGS(c));
+    return NULL;
+  }
+  AuthUser *u;
+  char **lists[] = {id->emails, id->dns_names, id->uris};
+  static const char *const what[] = {"email", "SAN", "URI"};
+  for (int l = 0; l < 3; l++) {
+    for (char **p = lists[l]; p && *p; p++) {
+      if ((u = auth_tls_lookup(c, *p))) {
+        log_debug(CLIENT_LOG_FMT "Using %s found in cert for auth [\"%s\"]", CLIENT_LOG_ARGS(c), what[l], u->username);
+        return u;
+      }
+    }
+  }
+  if (id->dn_rfc4514) {
+    for (int ordered = 1; ordered >= 0; ordered--) {
+      GHashTableIter it;
+      gpointer key, value;
+      g_hash_table_iter_init(&it, c->srv->auth->users);
+      while (g_hash_table_iter_next(&it, &key, &value)) {
+        u = value;
+        if (conn_type_allowed(u) && tls_dn_match(u->username, id->dn_rfc4514, ordered)) {
+          log_debug(CLIENT_LOG_FMT "Using DistinguishedNameMatch for auth [\"%s\"]", CLIENT_LOG_ARGS(c), u->username);
+          return u;
+        }
+      }
+    }
+  }
+  if (*id->dcs) {
+    g_autofree char *full = g_strdup_printf("%s,%s", id->rdn_string, id->dcs);
+    if ((u = auth_tls_lookup(c, full))) {
+      log_debug(CLIENT_LOG_FMT "Using RDNSequence for auth [\"%s\"]", CLIENT_LOG_ARGS(c), u->username);
+      return u;
+    }
+  }
+  if ((u = auth_tls_lookup(c, id->rdn_string))) {
+    log_debug(CLIENT_LOG_FMT "Using certificate subject for auth [\"%s\"]", CLIENT_LOG_ARGS(c), u->username);
+    return u;
+  }
+  log_debug(CLIENT_LOG_FMT "User in cert [\"%s\"], not found", CLIENT_LOG_ARGS(c), id->rdn_string);
+  return NULL;
+}
+
 static int authenticate(Client *c) {
   Server *s = c->srv;
   Auth *a = s->auth;
@@ -1055,6 +1121,13 @@ static int authenticate(Client *c) {
   if (g_hash_table_size(a->nkeys) > 0 && nonempty(co->nkey)) {
     nk = g_hash_table_lookup(a->nkeys, co->nkey);
     if (!nk || !conn_type_allowed(nk)) return 0;
+  } else if (g_hash_table_size(a->users) > 0 && o->tls_map) {
+    /* verify_and_map: the user comes from the client certificate */
+    user = auth_tls_map_user(c);
+    if (!user) return 0;
+    if (nonempty(co->user))
+      log_warn("User \"%s\" found in connect proto, but user required from cert", co->user);
+    g_free(co->user), co->user = g_strdup(user->username);
   } else if (g_hash_table_size(a->users) > 0) {
     if (a->no_auth_user && !nonempty(co->user) && !nonempty(co->pass) && !nonempty(co->auth_token)) {
       AuthUser *u = g_hash_table_lookup(a->users, a->no_auth_user);

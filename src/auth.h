@@ -119,6 +119,8 @@ bool auth_info_required(const Server *s);
 /* ---- client ------------------------------------------------------------- */
 
 /* At accept: nonce, parser gate, auth timer. */
+/* Starts the auth timer afresh (after a TLS handshake, as nats-server). */
+void auth_client_restart_timer(Client *c);
 void auth_client_start(Client *c);
 /* Frees c->auth. */
 void auth_client_free(Client *c);

@@ -31,6 +31,7 @@
 #include "subject.h"
 #include "sublist.h"
 #include "subscription.h"
+#include "tls.h"
 
 /* Reads per client per dispatch: bounds how long one busy publisher can hold
  * the loop before others are served. */
@@ -42,6 +43,9 @@ static void client_on_io(void *data, uint32_t events);
 static void client_ping_timer_fired(void *data);
 static void client_write_deadline_fired(void *data);
 static void client_finish_close(Client *c);
+static void client_read(Client *c);
+static void client_tls_begin(Client *c);
+static void client_tls_timer_fired(void *data);
 
 /* ---- lifecycle ----------------------------------------------------------- */
 
@@ -86,14 +90,153 @@ void client_start(Client *c) {
   Server *s = c->srv;
   loop_watch_add(s->loop, &c->watch, c->fd, EPOLLIN | EPOLLRDHUP, client_on_io, c);
   auth_client_start(c);
-  GString *info = g_string_sized_new(512);
-  server_info_json(s, c, s->lame_duck, info);
-  client_queue_outbound(c, info->str, info->len);
-  g_string_free(info, TRUE);
+  /* handshake_first (nats-server 2.10.4): INFO waits for the handshake. */
+  bool info_after_tls = s->opts->tls_config && s->opts->tls_handshake_first;
+  if (!info_after_tls) client_send_info(c, s->lame_duck);
   log_debug(CLIENT_LOG_FMT "Client connection created", CLIENT_LOG_ARGS(c));
+  if (s->opts->tls_config) {
+    /* INFO goes out in plain text first; the handshake (or, with
+     * allow_non_tls, the wait for the client's first byte) follows, and the
+     * auth timer starts only once it is done, as in nats-server. */
+    c->auth_timer_deferred = loop_timer_armed(&c->auth_timer);
+    loop_timer_stop(s->loop, &c->auth_timer);
+    int64_t to = (int64_t)(s->opts->tls_timeout * G_USEC_PER_SEC);
+    loop_timer_start(s->loop, &c->tls_timer, loop_now(s->loop) + to, client_tls_timer_fired, c);
+    if (s->opts->allow_non_tls && !info_after_tls) c->tls_state = CLIENT_TLS_PEEK;
+    else client_tls_begin(c);
+    return;
+  }
   /* Before CONNECT nats-server waits a full ping interval; the quick first
    * PING is armed by CONNECT. */
   loop_timer_start(s->loop, &c->ping_timer, loop_now(s->loop) + s->opts->ping_interval_us, client_ping_timer_fired, c);
+}
+
+/* ---- TLS ------------------------------------------------------------------ */
+
+/* After the handshake, or when a mixed-mode client turned out plain: what
+ * client_start does for plain clients. */
+static void client_tls_settled(Client *c) {
+  Server *s = c->srv;
+  loop_timer_stop(s->loop, &c->tls_timer);
+  if (c->auth_timer_deferred) {
+    c->auth_timer_deferred = false;
+    auth_client_restart_timer(c);
+  }
+  loop_timer_start(s->loop, &c->ping_timer, loop_now(s->loop) + s->opts->ping_interval_us, client_ping_timer_fired, c);
+  uint32_t ev = EPOLLIN | EPOLLRDHUP | (c->flush_blocked ? EPOLLOUT : 0);
+  loop_watch_modify(s->loop, &c->watch, ev);
+}
+
+static void client_tls_begin(Client *c) {
+  Server *s = c->srv;
+  if (!server_tls_rate_allow(s)) {
+    client_send_err(c, errors_text(NATS_ERR_CONNECTION_THROTTLED));
+    client_close(c, errors_closed_state(NATS_ERR_CONNECTION_THROTTLED));
+    return;
+  }
+  c->tls = tls_conn_new(s->opts->tls_config, c->fd);
+  if (!c->tls) {
+    client_close(c, CLOSED_TLS_HANDSHAKE_ERROR);
+    return;
+  }
+  c->tls_state = CLIENT_TLS_HANDSHAKE;
+  log_debug(CLIENT_LOG_FMT "Starting TLS client connection handshake", CLIENT_LOG_ARGS(c));
+}
+
+static void client_tls_failed(Client *c, const char *why) {
+  log_error(CLIENT_LOG_FMT "TLS handshake error: %s", CLIENT_LOG_ARGS(c), why);
+  client_close(c, CLOSED_TLS_HANDSHAKE_ERROR);
+}
+
+/* Drives the handshake; on success the client becomes an ordinary one. */
+static void client_tls_handshake(Client *c) {
+  g_autofree char *why = NULL;
+  switch (tls_conn_handshake(c->tls, &why)) {
+    case TLS_IO_WANT_READ:
+      loop_watch_modify(c->srv->loop, &c->watch, EPOLLIN | EPOLLRDHUP);
+      return;
+    case TLS_IO_WANT_WRITE:
+      loop_watch_modify(c->srv->loop, &c->watch, EPOLLIN | EPOLLRDHUP | EPOLLOUT);
+      return;
+    case TLS_IO_ERROR:
+      client_tls_failed(c, why ? why : "handshake failed");
+      return;
+    case TLS_IO_DONE:
+      break;
+  }
+  GHashTable *pinned = c->srv->opts->tls_pinned_certs;
+  if (pinned) {
+    g_autoptr(GPtrArray) certs = tls_conn_peer_certs(c->tls);
+    if (certs->len == 0) {
+      log_debug(CLIENT_LOG_FMT "Failed pinned cert test as client did not provide a certificate", CLIENT_LOG_ARGS(c));
+      client_tls_failed(c, "certificate not pinned");
+      return;
+    }
+    const char *key = ((TlsPeerCert *)certs->pdata[0])->spki_sha256;
+    if (!g_hash_table_contains(pinned, key)) {
+      log_debug(CLIENT_LOG_FMT "Failed pinned cert test for key id: %s", CLIENT_LOG_ARGS(c), key);
+      client_tls_failed(c, "certificate not pinned");
+      return;
+    }
+  }
+  c->tls_state = CLIENT_TLS_ACTIVE;
+  client_tls_settled(c);
+  if (c->srv->opts->tls_handshake_first) client_send_info(c, c->srv->lame_duck);
+  log_debug(CLIENT_LOG_FMT "TLS handshake complete", CLIENT_LOG_ARGS(c));
+  log_debug(CLIENT_LOG_FMT "TLS version %s, cipher suite %s", CLIENT_LOG_ARGS(c), tls_conn_version(c->tls),
+            tls_conn_cipher(c->tls));
+  /* Application data may have come with the client's Finished. */
+  client_read(c);
+}
+
+/* allow_non_tls: a TLS ClientHello starts with 0x16; anything else is a
+ * plain client (nats-server reads the first bytes the same way). */
+static void client_tls_peek(Client *c) {
+  unsigned char b;
+  ssize_t n = recv(c->fd, &b, 1, MSG_PEEK);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
+  if (n == 1 && b == 0x16) {
+    client_tls_begin(c);
+    if (c->state == CLIENT_OPEN) client_tls_handshake(c);
+    return;
+  }
+  c->tls_state = CLIENT_TLS_NONE;
+  client_tls_settled(c);
+  client_read(c);
+}
+
+static void client_tls_timer_fired(void *data) {
+  Client *c = data;
+  if (c->state != CLIENT_OPEN) return;
+  if (c->tls_state == CLIENT_TLS_PEEK) {
+    /* nothing arrived in time: nats-server then treats the client as plain */
+    c->tls_state = CLIENT_TLS_NONE;
+    client_tls_settled(c);
+    return;
+  }
+  if (c->tls_state != CLIENT_TLS_HANDSHAKE) return;
+  /* nats-server's read deadline fires first ("i/o timeout"), then its timer. */
+  struct sockaddr_storage ss;
+  socklen_t sl = sizeof ss;
+  char local[INET6_ADDRSTRLEN + 8] = "";
+  if (getsockname(c->fd, (struct sockaddr *)&ss, &sl) == 0) {
+    char a[INET6_ADDRSTRLEN] = "";
+    int port = 0;
+    if (ss.ss_family == AF_INET6) {
+      inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, a, sizeof a);
+      port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+      snprintf(local, sizeof local, "[%s]:%d", a, port);
+    } else {
+      inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, a, sizeof a);
+      port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+      snprintf(local, sizeof local, "%s:%d", a, port);
+    }
+  }
+  g_autofree char *why = g_strdup_printf(strchr(c->host, ':') ? "read tcp %s->[%s]:%d: i/o timeout"
+                                                                : "read tcp %s->%s:%d: i/o timeout",
+                                         local, c->host, c->port);
+  client_tls_failed(c, why);
+  log_error(CLIENT_LOG_FMT "TLS handshake timeout", CLIENT_LOG_ARGS(c));
 }
 
 static void client_remove_all_subs(Client *c) {
@@ -135,6 +278,7 @@ void client_close(Client *c, ClosedState reason) {
   log_debug(CLIENT_LOG_FMT "Client connection closed: %s", CLIENT_LOG_ARGS(c), errors_closed_state_string(reason));
   loop_timer_stop(s->loop, &c->ping_timer);
   loop_timer_stop(s->loop, &c->auth_timer);
+  loop_timer_stop(s->loop, &c->tls_timer);
   server_client_closed(s, c);  /* before the subs go: monitoring records them */
   client_remove_all_subs(c);
   if (close_reason_flushes(reason) && c->out.pending > 0 && c->watch.fd >= 0) {
@@ -160,7 +304,12 @@ static void client_finish_close(Client *c) {
   loop_timer_stop(s->loop, &c->ping_timer);
   loop_timer_stop(s->loop, &c->auth_timer);
   loop_timer_stop(s->loop, &c->write_timer);
+  loop_timer_stop(s->loop, &c->tls_timer);
   loop_watch_remove(s->loop, &c->watch);
+  if (c->tls) {
+    if (c->tls_state == CLIENT_TLS_ACTIVE) tls_conn_bye(c->tls);
+    g_clear_pointer(&c->tls, tls_conn_free);
+  }
   if (c->fd >= 0) {
     close(c->fd);
     c->fd = -1;
@@ -232,7 +381,12 @@ void client_send_info(Client *c, bool lame_duck) {
 void client_flush(Client *c) {
   if (c->state == CLIENT_CLOSED) return;
   Server *s = c->srv;
-  ssize_t w = out_queue_write(&c->out, &s->out_pool, c->fd);
+  ssize_t w;
+  if (G_LIKELY(c->tls_state != CLIENT_TLS_ACTIVE)) {
+    w = out_queue_write(&c->out, &s->out_pool, c->fd);
+  } else {
+    w = out_queue_write_fn(&c->out, &s->out_pool, (OutSendFn)tls_conn_send, c->tls);
+  }
   if (w < 0) {
     if (c->state == CLIENT_DRAINING) client_finish_close(c);
     else client_close(c, CLOSED_WRITE_ERROR);
@@ -246,7 +400,8 @@ void client_flush(Client *c) {
     if (c->flush_blocked) {
       c->flush_blocked = false;
       loop_timer_stop(s->loop, &c->write_timer);
-      loop_watch_modify(s->loop, &c->watch, EPOLLIN | EPOLLRDHUP);
+      /* a handshake in progress manages its own interest */
+      if (c->tls_state != CLIENT_TLS_HANDSHAKE) loop_watch_modify(s->loop, &c->watch, EPOLLIN | EPOLLRDHUP);
     }
     return;
   }
@@ -795,8 +950,17 @@ static void client_handle_error(Client *c, NatsError err) {
 
 static void client_read(Client *c) {
   Server *s = c->srv;
-  for (int i = 0; i < CLIENT_MAX_READS_PER_DISPATCH && c->state == CLIENT_OPEN; i++) {
-    ssize_t n = read(c->fd, s->read_buf, s->read_buf_cap);
+  for (int i = 0; c->state == CLIENT_OPEN; i++) {
+    ssize_t n;
+    if (G_LIKELY(!c->tls)) {
+      if (i >= CLIENT_MAX_READS_PER_DISPATCH) return;
+      n = read(c->fd, s->read_buf, s->read_buf_cap);
+    } else {
+      /* Records GnuTLS already holds are invisible to epoll: drain them
+       * even past the per-dispatch cap (at most one record each). */
+      if (i >= CLIENT_MAX_READS_PER_DISPATCH && tls_conn_pending(c->tls) == 0) return;
+      n = tls_conn_recv(c->tls, s->read_buf, s->read_buf_cap);
+    }
     if (n == 0) {
       client_close(c, CLOSED_CLIENT_CLOSED);
       return;
@@ -813,13 +977,24 @@ static void client_read(Client *c) {
       client_handle_error(c, err);
       return;
     }
-    if ((size_t)n < s->read_buf_cap) return;  /* drained the socket */
+    /* drained the socket (one TLS record is always short of the buffer) */
+    if ((size_t)n < s->read_buf_cap && !c->tls) return;
   }
 }
 
 static void client_on_io(void *data, uint32_t events) {
   Client *c = data;
   if (c->state == CLIENT_CLOSED) return;
+  if (G_UNLIKELY(c->tls_state == CLIENT_TLS_PEEK || c->tls_state == CLIENT_TLS_HANDSHAKE)) {
+    if ((events & EPOLLOUT) && c->out.pending) client_flush(c);  /* INFO still going out */
+    if (c->state != CLIENT_OPEN) return;
+    if (c->tls_state == CLIENT_TLS_PEEK) {
+      if (events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) client_tls_peek(c);
+    } else if (c->out.pending == 0) {
+      client_tls_handshake(c);
+    }
+    return;
+  }
   if (events & EPOLLOUT) client_flush(c);
   if (c->state == CLIENT_OPEN && (events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP))) client_read(c);
 }

@@ -75,7 +75,20 @@ struct Client {
   int64_t rtt_us;             /* last round trip (Go's c.rtt); 0 = not measured */
   uint64_t in_msgs, in_bytes, out_msgs, out_bytes;
   ClosedState close_reason;   /* 0 until closed */
+
+  /* TLS (tls.c): the session runs on fd; plain clients leave these zero. */
+  TlsConn *tls;               /* owned; NULL = plain TCP */
+  uint8_t tls_state;          /* ClientTlsState */
+  bool auth_timer_deferred;   /* auth timer starts when the handshake is done (as Go) */
+  Timer tls_timer;            /* handshake deadline (tls timeout) or allow_non_tls first-byte wait */
 };
+
+typedef enum ClientTlsState {
+  CLIENT_TLS_NONE = 0,        /* plain connection */
+  CLIENT_TLS_PEEK,            /* allow_non_tls: waiting for the first byte (0x16 = handshake) */
+  CLIENT_TLS_HANDSHAKE,
+  CLIENT_TLS_ACTIVE,          /* records flow through the session */
+} ClientTlsState;
 
 /* Called by the server's accept path; the fd is connected and non-blocking. */
 Client *client_new(Server *srv, int fd, uint64_t cid, const struct sockaddr *peer);

@@ -139,6 +139,30 @@ ssize_t out_queue_write(OutQueue *q, OutPool *pool, int fd) {
   return total;
 }
 
+ssize_t out_queue_write_fn(OutQueue *q, OutPool *pool, OutSendFn fn, void *ctx) {
+  ssize_t total = 0;
+  while (q->head) {
+    OutChunk *c = q->head;
+    size_t avail = c->len - c->start;
+    if (avail > 0) {
+      ssize_t w = fn(ctx, c->data + c->start, avail);
+      if (w < 0) return errno == EAGAIN || errno == EWOULDBLOCK ? total : -1;
+      total += w;
+      q->pending -= (size_t)w;
+      c->start += (uint32_t)w;
+      if ((size_t)w < avail) continue;
+    }
+    if (c == q->tail) {
+      c->start = c->len = 0;  /* keep the tail for appends */
+      break;
+    }
+    q->head = c->next;
+    chunk_put(pool, c);
+  }
+  if (q->pending == 0 && q->head) out_queue_clear(q, pool);
+  return total;
+}
+
 void out_queue_clear(OutQueue *q, OutPool *pool) {
   OutChunk *c = q->head;
   while (c) {

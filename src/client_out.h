@@ -42,5 +42,9 @@ void out_queue_append(OutQueue *q, OutPool *pool, const void *data, size_t len);
  * with errno set on a hard error; EAGAIN is not an error (returns what was
  * written so far). */
 ssize_t out_queue_write(OutQueue *q, OutPool *pool, int fd);
+/* The same through a send function (a TLS session): fn returns bytes taken
+ * (> 0) or -1 with errno (EAGAIN: try later; the head bytes stay put). */
+typedef ssize_t (*OutSendFn)(void *ctx, const void *buf, size_t len);
+ssize_t out_queue_write_fn(OutQueue *q, OutPool *pool, OutSendFn fn, void *ctx);
 size_t out_queue_chunks(const OutQueue *q);
 void out_queue_clear(OutQueue *q, OutPool *pool);

@@ -15,3 +15,5 @@ typedef struct Sublist Sublist;
 typedef struct SublistResult SublistResult;
 typedef struct Subscription Subscription;
 typedef struct Timer Timer;
+typedef struct TlsConfig TlsConfig;
+typedef struct TlsConn TlsConn;

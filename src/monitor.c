@@ -40,6 +40,7 @@
 #include "subject.h"
 #include "sublist.h"
 #include "subscription.h"
+#include "tls.h"
 
 #define DEFAULT_CONN_LIST_SIZE 1024   /* Go DefaultConnListSize */
 #define DEFAULT_SUB_LIST_SIZE 1024    /* Go DefaultSubListSize */
@@ -71,6 +72,8 @@ typedef struct ClosedConn {
   char *user;                  /* owned, may be NULL */
   char *account;               /* owned; NULL for $G, as Go stores it */
   SubRec *subs;                /* owned array of num_subs */
+  const char *tls_version;     /* borrowed: static strings of tls.c; NULL = plain */
+  const char *tls_cipher;
 } ClosedConn;
 
 struct Monitor {
@@ -80,6 +83,7 @@ struct Monitor {
   guint listen_source;         /* fd source on listen_fd, or the timeout resuming it */
   char *host;                  /* owned: the bound host as configured */
   int port;                    /* bound port */
+  GTlsCertificate *tls_cert;   /* owned; set for https_port (GIO TLS, glib-networking) */
   char *base_path;             /* owned: normalized, "/" or "/x" without trailing '/' */
   GHashTable *req_stats;       /* owned: path (owned) → count (guint64 in pointer) */
 
@@ -440,6 +444,10 @@ void monitor_record_closed(Monitor *m, Client *c) {
   cc->version = g_strdup(c->opts.version);
   cc->user = g_strdup(c->opts.user);
   if (c->acc && strcmp(c->acc->name, DEFAULT_GLOBAL_ACCOUNT) != 0) cc->account = g_strdup(c->acc->name);
+  if (c->tls && c->tls_state == CLIENT_TLS_ACTIVE) {
+    cc->tls_version = tls_conn_version(c->tls);
+    cc->tls_cipher = tls_conn_cipher(c->tls);
+  }
   guint n = g_hash_table_size(c->subs);
   cc->subs = g_new0(SubRec, n ? n : 1);
   GHashTableIter it;
@@ -607,6 +615,26 @@ static void jw_conn_row(JsonW *w, const ConnRow *r, int64_t now, bool auth, bool
   jw_opt_string(w, "name", c ? c->opts.name : cc->name);
   jw_opt_string(w, "lang", c ? c->opts.lang : cc->lang);
   jw_opt_string(w, "version", c ? c->opts.version : cc->version);
+  if (c && c->tls && c->tls_state == CLIENT_TLS_ACTIVE) {
+    jw_string(w, "tls_version", tls_conn_version(c->tls));
+    jw_string(w, "tls_cipher_suite", tls_conn_cipher(c->tls));
+    g_autoptr(GPtrArray) certs = auth ? tls_conn_peer_certs(c->tls) : NULL;
+    if (certs && certs->len) {
+      jw_begin_array(w, "tls_peer_certs");
+      for (guint i = 0; i < certs->len; i++) {
+        TlsPeerCert *pc = certs->pdata[i];
+        jw_begin_object(w, NULL);
+        jw_opt_string(w, "subject", pc->subject);
+        jw_opt_string(w, "spki_sha256", pc->spki_sha256);
+        jw_opt_string(w, "cert_sha256", pc->cert_sha256);
+        jw_end_object(w);
+      }
+      jw_end_array(w);
+    }
+  } else if (cc && cc->tls_version) {
+    jw_string(w, "tls_version", cc->tls_version);
+    jw_string(w, "tls_cipher_suite", cc->tls_cipher);
+  }
   if (auth) {
     jw_opt_string(w, "authorized_user", c ? client_raw_auth_user(c) : cc->user);
     const char *acc = c ? (c->acc ? c->acc->name : NULL) : cc->account;
@@ -854,6 +882,8 @@ static void handle_varz(Req *r) {
   g_string_append(body, "\"cnatsd " CNATSD_VERSION "\"");
   jw_string(&w, "host", o->host);
   jw_int(&w, "port", s->port);
+  if (server_tls_required(s)) jw_bool(&w, "tls_required", true);
+  if (server_tls_verify(s)) jw_bool(&w, "tls_verify", true);
   jw_int(&w, "max_connections", o->max_connections);
   if (o->max_subscriptions) jw_int(&w, "max_subscriptions", o->max_subscriptions);
   jw_int(&w, "ping_interval", o->ping_interval_us * 1000);
@@ -861,7 +891,7 @@ static void handle_varz(Req *r) {
   jw_string(&w, "http_host", o->http_host ? o->http_host : o->host);
   jw_int(&w, "http_port", o->http_port);
   jw_string(&w, "http_base_path", o->http_base_path ? o->http_base_path : "");
-  jw_int(&w, "https_port", 0);
+  jw_int(&w, "https_port", o->https_port);
   jw_double(&w, "auth_timeout", (double)o->auth_timeout_us / 1e6);
   jw_int(&w, "max_control_line", o->max_control_line);
   jw_int(&w, "max_payload", o->max_payload);
@@ -873,7 +903,7 @@ static void handle_varz(Req *r) {
     jw_begin_object(&w, blocks[i]);
     jw_end_object(&w);
   }
-  jw_double(&w, "tls_timeout", (double)TLS_TIMEOUT_US / 1e6);
+  jw_double(&w, "tls_timeout", o->tls_timeout);
   jw_int(&w, "write_deadline", o->write_deadline_us * 1000);
   jw_time(&w, "start", s->start_time_real, false);
   jw_time(&w, "now", now, true);
@@ -1338,6 +1368,7 @@ void monitor_free(Monitor *m) {
     soup_server_disconnect(m->soup);
     g_object_unref(m->soup);
   }
+  g_clear_object(&m->tls_cert);
   for (guint i = 0; i < m->closed_cap; i++) closed_conn_free(m->closed[i]);
   g_free(m->closed);
   g_hash_table_destroy(m->req_stats);
@@ -1374,7 +1405,16 @@ static gboolean monitor_on_accept(gint fd, GIOCondition cond, gpointer data) {
     GSocketConnection *conn = g_socket_connection_factory_create_connection(sock);
     GSocketAddress *local = g_socket_get_local_address(sock, NULL);
     GSocketAddress *remote = g_socket_get_remote_address(sock, NULL);
-    soup_server_accept_iostream(m->soup, G_IO_STREAM(conn), local, remote, NULL);
+    GIOStream *stream = G_IO_STREAM(g_object_ref(conn));
+    if (m->tls_cert) {
+      /* HTTPS: the handshake runs lazily on the first read, in libsoup's
+       * own async I/O, so nothing here blocks. */
+      GIOStream *tls = g_tls_server_connection_new(stream, m->tls_cert, NULL);
+      g_object_unref(stream);
+      stream = tls;
+    }
+    if (stream) soup_server_accept_iostream(m->soup, stream, local, remote, NULL);
+    g_clear_object(&stream);
     g_clear_object(&local);
     g_clear_object(&remote);
     g_object_unref(conn);
@@ -1385,9 +1425,31 @@ static gboolean monitor_on_accept(gint fd, GIOCondition cond, gpointer data) {
 
 bool monitor_start(Monitor *m, GError **error) {
   Options *o = m->srv->opts;
-  if (o->http_port == 0) return true;
+  if (o->http_port != 0 && o->https_port != 0) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "Can't start monitoring: can't specify both HTTP (%d) and HTTPs (%d) ports",
+                o->http_port, o->https_port);
+    return false;
+  }
+  if (o->http_port == 0 && o->https_port == 0) return true;
+  bool https = o->http_port == 0;
+  if (https) {
+    if (!o->tls_config || !tls_config_cert_file(o->tls_config)) {
+      g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "Can't start monitoring: TLS cert and key required for HTTPS");
+      return false;
+    }
+    GError *terr = NULL;
+    m->tls_cert = g_tls_certificate_new_from_files(tls_config_cert_file(o->tls_config),
+                                                   tls_config_key_file(o->tls_config), &terr);
+    if (!m->tls_cert) {
+      g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "Can't start monitoring: %s", terr->message);
+      g_error_free(terr);
+      return false;
+    }
+  }
   const char *host = o->http_host ? o->http_host : o->host;
-  int port = o->http_port == RANDOM_PORT ? 0 : o->http_port;
+  if (https && o->https_host) host = o->https_host;
+  int cfg_port = https ? o->https_port : o->http_port;
+  int port = cfg_port == RANDOM_PORT ? 0 : cfg_port;
   g_autoptr(GInetAddress) ia = NULL;
   if (!*host) {
     ia = g_inet_address_new_any(G_SOCKET_FAMILY_IPV4);
@@ -1402,7 +1464,7 @@ bool monitor_start(Monitor *m, GError **error) {
   }
   if (!ia || port < 0 || port > 65535) {
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "can't listen to the monitor port: listen tcp %s:%d: invalid address",
-                host, o->http_port);
+                host, cfg_port);
     return false;
   }
   /* Bind the socket ourselves so a failure reads as nats-server's
@@ -1445,8 +1507,9 @@ bool monitor_start(Monitor *m, GError **error) {
     m->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
                                                 : ((struct sockaddr_in *)&bound)->sin_port);
   m->host = g_strdup(host);
-  if (strchr(host, ':')) log_info("Starting http monitor on [%s]:%d", host, m->port);
-  else log_info("Starting http monitor on %s:%d", host, m->port);
+  const char *proto = https ? "https" : "http";
+  if (strchr(host, ':')) log_info("Starting %s monitor on [%s]:%d", proto, host, m->port);
+  else log_info("Starting %s monitor on %s:%d", proto, host, m->port);
   /* First CPU sample, so the first /varz has a window to measure. */
   double pcpu;
   int64_t rss;
@@ -1456,3 +1519,4 @@ bool monitor_start(Monitor *m, GError **error) {
 
 int monitor_port(const Monitor *m) { return m && m->soup ? m->port : 0; }
 const char *monitor_host(const Monitor *m) { return m && m->soup ? m->host : NULL; }
+bool monitor_is_https(const Monitor *m) { return m && m->tls_cert; }

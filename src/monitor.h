@@ -28,6 +28,7 @@ bool monitor_start(Monitor *m, GError **error);
 /* The bound monitoring port, or 0 when monitoring is off. */
 int monitor_port(const Monitor *m);
 const char *monitor_host(const Monitor *m);      /* borrowed; NULL when off */
+bool monitor_is_https(const Monitor *m);         /* listening with https_port */
 
 /* Saves what /connz shows of `c` into the closed-connections ring.  Called
  * by server_client_closed() while c still has its subscriptions and

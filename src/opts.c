@@ -18,6 +18,7 @@
 #include "auth.h"
 #include "conf_parse.h"
 #include "const.h"
+#include "tls.h"
 
 Options *opts_new_default(void) {
   Options *o = g_new0(Options, 1);
@@ -37,6 +38,7 @@ Options *opts_new_default(void) {
   o->lame_duck_duration_us = DEFAULT_LAME_DUCK_DURATION_US;
   o->lame_duck_grace_period_us = DEFAULT_LAME_DUCK_GRACE_PERIOD_US;
   o->max_closed_clients = DEFAULT_MAX_CLOSED_CLIENTS;
+  o->tls_timeout = (double)TLS_TIMEOUT_US / G_USEC_PER_SEC;
   return o;
 }
 
@@ -61,6 +63,12 @@ void opts_free(Options *o) {
   if (o->tags) g_ptr_array_unref(o->tags);
   if (o->users) g_ptr_array_unref(o->users);
   if (o->accounts) g_ptr_array_unref(o->accounts);
+  tls_config_free(o->tls_config);
+  if (o->tls_pinned_certs) g_hash_table_unref(o->tls_pinned_certs);
+  g_free(o->https_host);
+  g_free(o->flag_tls_cert);
+  g_free(o->flag_tls_key);
+  g_free(o->flag_tls_ca);
   g_free(o);
 }
 
@@ -168,25 +176,25 @@ static const FlagSpec flag_table[] = {
     {"sl|signal", FLAG_SPECIAL, 0, SP_SIGNAL, true},
     {"h|help", FLAG_SPECIAL, 0, SP_HELP, true},
     {"v|version", FLAG_SPECIAL, 0, SP_VERSION, true},
-    {"help_tls", FLAG_SPECIAL, 0, SP_HELP_TLS, false},
+    {"help_tls", FLAG_SPECIAL, 0, SP_HELP_TLS, true},
     {"m|http_port", FLAG_INT, OFF(http_port), 0, true},
     {"user", FLAG_STRING, OFF(username), 0, true},
     {"pass", FLAG_STRING, OFF(password), 0, true},
     {"auth", FLAG_STRING, OFF(authorization), 0, true},
     /* Flags of later work (configuration/auth/TLS/cluster/JetStream issues):
      * refused with a clear message instead of silently ignored. */
-    {"ms|https_port", FLAG_STRING, 0, 0, false},
+    {"ms|https_port", FLAG_INT, OFF(https_port), 0, true},
     {"s|syslog", FLAG_BOOL, 0, 0, false},
     {"r|remote_syslog", FLAG_STRING, 0, 0, false},
     {"log_size_limit", FLAG_STRING, 0, 0, false},
     {"max_traced_msg_len", FLAG_INT64, OFF(max_traced_msg_len), 0, true},
     {"js|jetstream", FLAG_BOOL, 0, 0, false},
     {"sd|store_dir", FLAG_STRING, 0, 0, false},
-    {"tls", FLAG_BOOL, 0, 0, false},
-    {"tlscert", FLAG_STRING, 0, 0, false},
-    {"tlskey", FLAG_STRING, 0, 0, false},
-    {"tlsverify", FLAG_BOOL, 0, 0, false},
-    {"tlscacert", FLAG_STRING, 0, 0, false},
+    {"tls", FLAG_BOOL, OFF(flag_tls), 0, true},
+    {"tlscert", FLAG_STRING, OFF(flag_tls_cert), 0, true},
+    {"tlskey", FLAG_STRING, OFF(flag_tls_key), 0, true},
+    {"tlsverify", FLAG_BOOL, OFF(flag_tls_verify), 0, true},
+    {"tlscacert", FLAG_STRING, OFF(flag_tls_ca), 0, true},
     {"routes", FLAG_STRING, 0, 0, false},
     {"cluster", FLAG_STRING, 0, 0, false},
     {"cluster_name", FLAG_STRING, 0, 0, false},
@@ -214,6 +222,7 @@ static const char usage_text[] =
     "                                     pid> can be either a PID (e.g. 1) or the path to a PID file (e.g. /var/run/cnatsd.pid)\n"
     "        --client_advertise <string>  Client URL to advertise to other servers\n"
     "    -m, --http_port <port>           Use port for http monitoring\n"
+    "    -ms,--https_port <port>          Use port for https monitoring\n"
     "        --ports_file_dir <dir>       Creates a ports file in the specified directory (<executable_name>_<pid>.ports).\n"
     "\n"
     "Logging Options:\n"
@@ -231,15 +240,48 @@ static const char usage_text[] =
     "        --pass <password>            Password required for connections\n"
     "        --auth <token>               Authorization token required for connections\n"
     "\n"
+    "TLS Options:\n"
+    "        --tls                        Enable TLS, do not verify clients (default: false)\n"
+    "        --tlscert <file>             Server certificate file\n"
+    "        --tlskey <file>              Private key for server certificate\n"
+    "        --tlsverify                  Enable TLS, verify client certificates\n"
+    "        --tlscacert <file>           Client certificate CA for verification\n"
+    "\n"
     "Common Options:\n"
     "    -h, --help                       Show this message\n"
     "    -v, --version                    Show version\n"
     "\n"
     "Not yet supported (accepted by nats-server; refused here with an error):\n"
-    "    -ms, -s, -r, --log_size_limit, -js, -sd,\n"
-    "    --tls*, --routes, --cluster*, --no_advertise,\n"
-    "    --connect_retries, --profile, --help_tls\n"
+    "    -s, -r, --log_size_limit, -js, -sd,\n"
+    "    --routes, --cluster*, --no_advertise,\n"
+    "    --connect_retries, --profile\n"
     "\n";
+
+static const char tls_usage_text[] =
+    "\n"
+    "TLS configuration is specified in the tls section of a configuration file:\n"
+    "\n"
+    "e.g.\n"
+    "\n"
+    "    tls {\n"
+    "        cert_file:      \"./certs/server-cert.pem\"\n"
+    "        key_file:       \"./certs/server-key.pem\"\n"
+    "        ca_file:        \"./certs/ca.pem\"\n"
+    "        verify:         true\n"
+    "        verify_and_map: true\n"
+    "\n"
+    "        cipher_suites: [\n"
+    "            \"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256\",\n"
+    "            \"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\"\n"
+    "        ]\n"
+    "        curve_preferences: [\n"
+    "            \"CurveP256\",\n"
+    "            \"CurveP384\",\n"
+    "            \"CurveP521\"\n"
+    "        ]\n"
+    "    }\n"
+    "\n"
+    "Available cipher suites include:\n";
 
 /* Whether `name` (len bytes) is one of the '|'-separated spellings in `names`. */
 static bool names_contain(const char *names, const char *name, size_t len) {
@@ -277,6 +319,36 @@ static bool parse_go_int(const char *v, int64_t *out) {
   long long n = strtoll(v, &end, 0);
   if (errno || *end) return false;
   *out = n;
+  return true;
+}
+
+/* nats-server: any --tls* flag replaces the tls{} block with one built from
+ * the flags (cert and key required); an explicit --tls=false turns TLS off. */
+static bool opts_apply_tls_flags(Options *o) {
+  if (!o->flag_tls_seen) return true;
+  o->flag_tls_seen = false;
+  if (o->flag_tls_disabled) {
+    g_clear_pointer(&o->tls_config, tls_config_free);
+    return true;
+  }
+  const char *missing = !o->flag_tls_cert || !*o->flag_tls_cert  ? "TLS Server certificate must be present and valid"
+                        : !o->flag_tls_key || !*o->flag_tls_key ? "TLS Server private key must be present and valid"
+                                                                 : NULL;
+  if (missing) {
+    fprintf(stderr, "cnatsd: %s\n", missing);
+    return false;
+  }
+  TlsConfigOpts to = {.cert_file = o->flag_tls_cert, .key_file = o->flag_tls_key, .ca_file = o->flag_tls_ca,
+                      .verify = o->flag_tls_verify};
+  GError *error = NULL;
+  TlsConfig *cfg = tls_config_new(&to, &error);
+  if (!cfg) {
+    fprintf(stderr, "cnatsd: %s\n", error->message);
+    g_error_free(error);
+    return false;
+  }
+  tls_config_free(o->tls_config);
+  o->tls_config = cfg;
   return true;
 }
 
@@ -322,6 +394,7 @@ OptsAction opts_parse_args(Options *o, int argc, char **argv, char **signal_cmd)
       }
       value = argv[++i];
     }
+    if (strncmp(name, "tls", 3) == 0) o->flag_tls_seen = true;
     char *field = (char *)o + f->offset;
     switch (f->kind) {
       case FLAG_STRING:
@@ -356,12 +429,20 @@ OptsAction opts_parse_args(Options *o, int argc, char **argv, char **signal_cmd)
           return OPTS_EXIT_ERROR;
         }
         *(bool *)field = b;
+        /* -tls=false wins over every other TLS flag and the config */
+        if (f->offset == offsetof(Options, flag_tls)) o->flag_tls_disabled = !b;
         break;
       }
       case FLAG_SPECIAL:
         switch (f->special) {
           case SP_HELP:
             fputs(usage_text, stdout);
+            return OPTS_EXIT_OK;
+          case SP_HELP_TLS:
+            fputs(tls_usage_text, stdout);
+            for (size_t k = 0; tls_cipher_name(k); k++) printf("    %s\n", tls_cipher_name(k));
+            printf("\nAvailable curve preferences include:\n");
+            for (size_t k = 0; tls_curve_name(k); k++) printf("    %s\n", tls_curve_name(k));
             return OPTS_EXIT_OK;
           case SP_VERSION:
             printf("cnatsd: v%s (nats-server protocol v%s)\n", CNATSD_VERSION, NATS_VERSION);
@@ -386,6 +467,7 @@ OptsAction opts_parse_args(Options *o, int argc, char **argv, char **signal_cmd)
     fprintf(stderr, "cnatsd: unrecognized command: \"%s\"\n", argv[i]);
     return OPTS_EXIT_ERROR;
   }
+  if (!*signal_cmd && !opts_apply_tls_flags(o)) return OPTS_EXIT_ERROR;
   return *signal_cmd ? OPTS_SIGNAL : OPTS_RUN;
 }
 
@@ -404,6 +486,8 @@ typedef enum OptKind {
   OPT_HTTP_LISTEN,       /* the same, for the monitoring listener */
   OPT_AUTHORIZATION,     /* authorization {} (auth.c) */
   OPT_ACCOUNTS,          /* accounts {} (auth.c) */
+  OPT_TLS,               /* tls {} */
+  OPT_HTTPS_LISTEN,      /* https: "host:port" */
   OPT_UNSUPPORTED,       /* a nats-server key whose feature cnatsd does not have yet */
 } OptKind;
 
@@ -451,15 +535,19 @@ static const OptSpec opt_table[] = {
     {"http", OPT_HTTP_LISTEN, 0, false, 0},
     {"http_port|monitor_port", OPT_PORT, OFF(http_port), false, 0},
     {"http_base_path", OPT_STRING, OFF(http_base_path), false, 0},
+    {"https", OPT_HTTPS_LISTEN, 0, false, 0},
+    {"https_port", OPT_PORT, OFF(https_port), false, 0},
+    {"tls", OPT_TLS, 0, true, 0},
+    {"allow_non_tls", OPT_BOOL, OFF(allow_non_tls), false, 0},
     {"authorization", OPT_AUTHORIZATION, 0, true, 0},
     {"accounts", OPT_ACCOUNTS, 0, true, 0},
     {"no_auth_user", OPT_STRING, OFF(no_auth_user), true, 0},
     {"system_account|system", OPT_STRING, OFF(system_account), false, 0},
     {"no_system_account|no_system|no_sys_acc", OPT_BOOL, OFF(no_system_account), false, 0},
     /* Keys of features still to come: refused with a clear error, never ignored. */
-    {"mappings|maps|https|https_port|cluster|"
+    {"mappings|maps|cluster|"
      "gateway|leaf|leafnodes|store_dir|storedir|jetstream|logfile_size_limit|log_size_limit|syslog|remote_syslog|"
-     "prof_port|tls|ocsp|allow_non_tls|operator|operators|"
+     "prof_port|ocsp|operator|operators|"
      "roots|root|root_operators|root_operator|resolver|account_resolver|accounts_resolver|resolver_tls|"
      "resolver_preload|resolver_pinned_accounts|trusted|trusted_keys|websocket|ws|mqtt|"
      "default_js_domain",
@@ -543,6 +631,139 @@ static void apply_tags(GPtrArray **tags, const ConfValue *v, GPtrArray *errors) 
   }
 }
 
+/* The top-level tls{} block (Go's parseTLS + GenTLSConfig). */
+static void apply_tls(Options *o, const ConfValue *v, GPtrArray *errors) {
+  if (!want_kind(errors, v, CONF_MAP, "map[string]interface {}")) return;
+  TlsConfigOpts to = {0};
+  double timeout = 0;
+  bool map = false, first = false;
+  int64_t rate = 0;
+  g_autoptr(GHashTable) pinned = NULL;
+  g_autoptr(GPtrArray) ciphers = NULL, curves = NULL;  /* borrowed names, NULL-terminated */
+  for (size_t i = 0; i < conf_value_map_len(v); i++) {
+    g_autofree char *k = g_ascii_strdown(conf_value_map_key(v, i), -1);
+    const ConfValue *f = conf_value_map_value(v, i);
+    ConfKind fk = conf_value_kind(f);
+    if (strcmp(k, "cert_file") == 0 || strcmp(k, "key_file") == 0 || strcmp(k, "ca_file") == 0) {
+      if (fk != CONF_STRING) {
+        report_at(errors, f, "error parsing tls config, expected '%s' to be filename", k);
+        return;
+      }
+      const char **dst = k[0] == 'c' && k[1] == 'e' ? &to.cert_file : k[0] == 'k' ? &to.key_file : &to.ca_file;
+      *dst = conf_value_string(f);
+    } else if (strcmp(k, "handshake_first") == 0 || strcmp(k, "first") == 0) {
+      /* nats-server 2.10.4: the TLS handshake before INFO.  Only the boolean
+       * form; the fallback-delay form is not supported. */
+      if (fk != CONF_BOOL) {
+        report_at(errors, f, "field \"%s\" should be a boolean, got %s", conf_value_map_key(v, i), conf_value_go_type(f));
+        return;
+      }
+      first = conf_value_bool(f);
+    } else if (strcmp(k, "insecure") == 0 || strcmp(k, "verify") == 0 || strcmp(k, "verify_and_map") == 0 ||
+               strcmp(k, "verify_cert_and_check_known_urls") == 0) {
+      if (fk != CONF_BOOL) {
+        report_at(errors, f, "error parsing tls config, expected '%s' to be a boolean", k);
+        return;
+      }
+      bool b = conf_value_bool(f);
+      if (strcmp(k, "insecure") == 0) {
+        to.insecure = b;
+      } else if (strcmp(k, "verify") == 0) {
+        to.verify = b;
+      } else if (strcmp(k, "verify_and_map") == 0) {
+        if (b) to.verify = true;
+        map = b;
+      } else {
+        if (b) {
+          report_at(errors, f, "verify_cert_and_check_known_urls not supported in this context");
+          return;
+        }
+      }
+    } else if (strcmp(k, "cipher_suites") == 0 || strcmp(k, "curve_preferences") == 0) {
+      bool is_ciphers = k[1] == 'i';
+      if (!want_kind(errors, f, CONF_ARRAY, "[]interface {}")) return;
+      if (conf_value_array_len(f) == 0) {
+        report_at(errors, f, "error parsing tls config, '%s' cannot be empty", k);
+        return;
+      }
+      for (size_t j = 0; j < conf_value_array_len(f); j++) {
+        const ConfValue *e = conf_value_array_get(f, j);
+        if (!want_kind(errors, e, CONF_STRING, "string")) return;
+        const char *name = conf_value_string(e);
+        if (is_ciphers ? !tls_cipher_name_known(name) : !tls_curve_name_known(name)) {
+          report_at(errors, e, is_ciphers ? "unrecognized cipher %s" : "unrecognized curve preference %s", name);
+          return;
+        }
+        GPtrArray **list = is_ciphers ? &ciphers : &curves;
+        if (!*list) *list = g_ptr_array_new();
+        g_ptr_array_add(*list, (gpointer)name);
+      }
+    } else if (strcmp(k, "timeout") == 0) {
+      if (fk == CONF_INTEGER) {
+        timeout = (double)conf_value_int(f);
+      } else if (fk == CONF_FLOAT) {
+        timeout = conf_value_float(f);
+      } else if (fk == CONF_STRING) {
+        int64_t us;
+        if (!opts_parse_duration(conf_value_string(f), &us)) {
+          report_at(errors, f, "error parsing tls config, 'timeout' time: invalid duration \"%s\"", conf_value_string(f));
+          return;
+        }
+        timeout = (double)us / G_USEC_PER_SEC;
+      } else {
+        report_at(errors, f, "error parsing tls config, 'timeout' wrong type");
+        return;
+      }
+    } else if (strcmp(k, "connection_rate_limit") == 0) {
+      if (fk != CONF_INTEGER) {
+        report_at(errors, f, "error parsing tls config, 'connection_rate_limit' wrong type");
+        return;
+      }
+      rate = conf_value_int(f);
+    } else if (strcmp(k, "pinned_certs") == 0) {
+      if (fk != CONF_ARRAY) {
+        report_at(errors, f, "error parsing tls config, expected 'pinned_certs' to be a list of hex-encoded sha256 of DER encoded SubjectPublicKeyInfo");
+        return;
+      }
+      for (size_t j = 0; j < conf_value_array_len(f); j++) {
+        const ConfValue *e = conf_value_array_get(f, j);
+        if (!want_kind(errors, e, CONF_STRING, "string")) return;
+        g_autofree char *entry = g_ascii_strdown(conf_value_string(e), -1);
+        bool ok = strlen(entry) == 64;
+        for (const char *p = entry; ok && *p; p++) ok = g_ascii_isxdigit(*p);
+        if (!ok) {
+          report_at(errors, e, "error parsing tls config, 'pinned_certs' key %s does not look like hex-encoded sha256 of DER encoded SubjectPublicKeyInfo", entry);
+          return;
+        }
+        if (!pinned) pinned = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        g_hash_table_add(pinned, g_steal_pointer(&entry));
+      }
+    } else {
+      report_at(errors, f, "error parsing tls config, unknown field [\"%s\"]", conf_value_map_key(v, i));
+      return;
+    }
+  }
+  if (ciphers) g_ptr_array_add(ciphers, NULL);
+  if (curves) g_ptr_array_add(curves, NULL);
+  to.cipher_suites = ciphers ? (const char *const *)ciphers->pdata : NULL;
+  to.curves = curves ? (const char *const *)curves->pdata : NULL;
+  GError *error = NULL;
+  TlsConfig *cfg = tls_config_new(&to, &error);
+  if (!cfg) {
+    report_at(errors, v, "%s", error->message);
+    g_error_free(error);
+    return;
+  }
+  tls_config_free(o->tls_config);
+  o->tls_config = cfg;
+  o->tls_timeout = timeout > 0 ? timeout : (double)TLS_TIMEOUT_US / G_USEC_PER_SEC;
+  o->tls_map = map;
+  o->tls_handshake_first = first;
+  o->tls_rate_limit = rate;
+  if (o->tls_pinned_certs) g_hash_table_unref(o->tls_pinned_certs);
+  o->tls_pinned_certs = g_steal_pointer(&pinned);
+}
+
 static void apply_key(Options *o, const char *key, const ConfValue *v, GPtrArray *errors, GPtrArray *warnings) {
   const OptSpec *spec = opt_lookup(key);
   if (!spec) {
@@ -606,6 +827,12 @@ static void apply_key(Options *o, const char *key, const ConfValue *v, GPtrArray
       break;
     case OPT_HTTP_LISTEN:
       apply_listen(&o->http_host, &o->http_port, v, errors);
+      break;
+    case OPT_HTTPS_LISTEN:
+      apply_listen(&o->https_host, &o->https_port, v, errors);
+      break;
+    case OPT_TLS:
+      apply_tls(o, v, errors);
       break;
     case OPT_AUTHORIZATION:
       auth_conf_parse_authorization(o, v, errors, warnings);

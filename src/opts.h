@@ -31,6 +31,7 @@ struct Options {
   int64_t ping_interval_us;
   int64_t max_pings_out;
   int64_t auth_timeout_us;
+  bool auth_timeout_set;      /* authorization{timeout} given: no TLS-based default */
   int64_t lame_duck_duration_us;
   int64_t lame_duck_grace_period_us;
   int64_t max_closed_clients;
@@ -49,6 +50,20 @@ struct Options {
   bool no_system_account;
   GPtrArray *users;           /* owned AuthUser*: password and nkey users; NULL = none */
   GPtrArray *accounts;        /* owned AuthAccountConf*, in config order; NULL = none */
+  /* TLS for clients (tls{} block, --tls* flags; tls.c).  tls_config is built
+   * when the options load (Go's GenTLSConfig), so bad files fail at startup. */
+  TlsConfig *tls_config;      /* owned; NULL = no TLS */
+  double tls_timeout;         /* seconds (Go keeps a float); 0 = TLS_TIMEOUT */
+  bool tls_map;               /* verify_and_map */
+  GHashTable *tls_pinned_certs; /* owned set of lower-case hex SPKI SHA-256; NULL = any */
+  int64_t tls_rate_limit;     /* connection_rate_limit: TLS handshakes per second; 0 = off */
+  bool allow_non_tls;
+  bool tls_handshake_first;   /* tls{handshake_first} (nats-server 2.10.4): TLS before INFO */
+  int https_port;             /* -ms / https_port: monitoring over TLS */
+  char *https_host;           /* owned; from "https: host:port" */
+  /* The --tls* flags as given; applied after the config file (flags win). */
+  bool flag_tls, flag_tls_verify, flag_tls_seen, flag_tls_disabled;
+  char *flag_tls_cert, *flag_tls_key, *flag_tls_ca; /* owned */
 };
 
 /* What main should do after parsing the command line. */

@@ -35,6 +35,7 @@
 #include "log.h"
 #include "monitor.h"
 #include "opts.h"
+#include "tls.h"
 
 #define SERVER_READ_BUF_SIZE MAX_BUF_SIZE
 #define SERVER_ACCEPTS_PER_DISPATCH 256
@@ -75,6 +76,9 @@ static void server_build_info_prefix(Server *s) {
   g_string_append_printf(out, ",\"port\":%d", s->port);
   if (!s->opts->no_header_support) g_string_append(out, ",\"headers\":true");
   if (auth_info_required(s)) g_string_append(out, ",\"auth_required\":true");
+  if (server_tls_required(s)) g_string_append(out, ",\"tls_required\":true");
+  if (server_tls_verify(s)) g_string_append(out, ",\"tls_verify\":true");
+  if (s->opts->tls_config && !server_tls_required(s)) g_string_append(out, ",\"tls_available\":true");
   g_string_append_printf(out, ",\"max_payload\":%" G_GINT64_FORMAT, s->opts->max_payload);
   g_free(s->info_prefix);
   s->info_prefix_len = out->len;
@@ -92,6 +96,33 @@ size_t server_info_json(Server *s, Client *c, bool lame_duck, GString *out) {
   /* nats-server ends INFO with "} " before CRLF */
   g_string_append(out, "} \r\n");
   return out->len - start;
+}
+
+bool server_tls_required(const Server *s) { return s->opts->tls_config && !s->opts->allow_non_tls; }
+bool server_tls_verify(const Server *s) { return tls_config_verify(s->opts->tls_config); }
+
+static void server_tls_rate_log(void *data) {
+  Server *s = data;
+  if (s->tls_rate_blocked > 0) {
+    log_warn("Rejected %" G_GUINT64_FORMAT " connections due to TLS rate limiting", s->tls_rate_blocked);
+    s->tls_rate_blocked = 0;
+  }
+}
+
+bool server_tls_rate_allow(Server *s) {
+  int64_t limit = s->opts->tls_rate_limit;
+  if (limit <= 0) return true;
+  int64_t now = loop_now(s->loop);
+  if (now > s->tls_rate_end) {
+    s->tls_rate_count = 0;
+    s->tls_rate_end = now + G_USEC_PER_SEC;
+  } else {
+    s->tls_rate_count++;
+  }
+  if (s->tls_rate_count < limit) return true;
+  if (s->tls_rate_blocked++ == 0 && !loop_timer_armed(&s->tls_rate_timer))
+    loop_timer_start(s->loop, &s->tls_rate_timer, now + G_USEC_PER_SEC, server_tls_rate_log, s);
+  return false;
 }
 
 /* ---- listener ------------------------------------------------------------ */
@@ -268,9 +299,10 @@ static bool server_write_files(Server *s, GError **error) {
     g_autofree char *base = g_path_get_basename(exe ? exe : "cnatsd");
     g_autofree char *name = g_strdup_printf("%s_%ld.ports", base, (long)getpid());
     s->ports_file = g_build_filename(s->opts->ports_file_dir, name, NULL);
-    g_autofree char *urls = server_urls_json("nats", s->opts->host, s->port);
+    g_autofree char *urls = server_urls_json(server_tls_required(s) ? "tls" : "nats", s->opts->host, s->port);
     g_autofree char *mon = monitor_port(s->monitor)
-                               ? server_urls_json("http", monitor_host(s->monitor), monitor_port(s->monitor))
+                               ? server_urls_json(monitor_is_https(s->monitor) ? "https" : "http",
+                                                  monitor_host(s->monitor), monitor_port(s->monitor))
                                : NULL;
     g_autofree char *json = mon ? g_strdup_printf("{\"nats\":%s,\"monitoring\":%s}", urls, mon)
                                 : g_strdup_printf("{\"nats\":%s}", urls);
@@ -462,6 +494,10 @@ Server *server_new(Options *opts, GError **error) {
     return NULL;
   }
   server_raise_nofile_limit();
+  /* nats-server: with TLS the default auth timeout leaves the handshake a
+   * second on top of its own timeout. */
+  if (opts->tls_config && !opts->auth_timeout_set)
+    opts->auth_timeout_us = (int64_t)((opts->tls_timeout + 1.0) * G_USEC_PER_SEC);
   Server *s = g_new0(Server, 1);
   s->opts = opts;
   s->listen_fd = -1;
@@ -511,6 +547,7 @@ int server_run(Server *s) {
   server_build_info_prefix(s);
   loop_watch_add(s->loop, &s->listen_watch, s->listen_fd, EPOLLIN, server_on_accept, s);
   log_info("Listening for client connections on %s:%d", s->opts->host, s->port);
+  if (s->opts->tls_config) log_info("TLS required for client connections");
   if (!server_write_files(s, &error)) {
     log_fatal("%s", error->message);
     g_error_free(error);
@@ -556,6 +593,7 @@ void server_free(Server *s) {
   g_hash_table_destroy(s->clients);
   monitor_free(s->monitor);
   if (s->ldm_clients) g_ptr_array_free(s->ldm_clients, TRUE);
+  loop_timer_stop(s->loop, &s->tls_rate_timer);
   auth_server_free(s);
   if (s->accounts) g_hash_table_destroy(s->accounts);
   loop_free(s->loop);

@@ -58,6 +58,11 @@ struct Server {
   int64_t ldm_interval_us;
   guint signal_sources[5];
   int exit_code;
+  /* TLS connection_rate_limit (Go's rateCounter: a window of one second) */
+  int64_t tls_rate_end;       /* µs monotonic end of the current window */
+  int64_t tls_rate_count;
+  uint64_t tls_rate_blocked;  /* rejected since the last warning */
+  Timer tls_rate_timer;       /* logs the rejections once a second */
 };
 
 /* (transfer full of opts) */
@@ -71,6 +76,11 @@ void server_lame_duck(Server *s);
 void server_schedule_flush(Server *s, Client *c);
 void server_client_closed(Server *s, Client *c);
 size_t server_info_json(Server *s, Client *c, bool lame_duck, GString *out);
+/* Whether one more TLS handshake may start now (connection_rate_limit). */
+bool server_tls_rate_allow(Server *s);
+/* What INFO says: TLS required (tls{} without allow_non_tls), verify. */
+bool server_tls_required(const Server *s);
+bool server_tls_verify(const Server *s);
 
 /* --signal support: sends cmd ("stop", "ldm", "reload"[=pid|pidfile]); prints errors itself. */
 int server_send_signal(const char *cmd);

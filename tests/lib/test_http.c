@@ -12,8 +12,17 @@ gboolean
 test_http_get(int port, const char *path, int timeout_ms, int *status, char **headers,
               char **body, GError **error)
 {
+  return test_http_get_tls(port, path, NULL, timeout_ms, status, headers, body, error);
+}
+
+gboolean
+test_http_get_tls(int port, const char *path, const char *ca_file, int timeout_ms, int *status,
+                  char **headers, char **body, GError **error)
+{
   g_autoptr(TestWire) w = test_wire_connect("127.0.0.1", port, timeout_ms, error);
   if (!w)
+    return FALSE;
+  if (ca_file && !test_wire_start_tls(w, ca_file, NULL, NULL, timeout_ms, error))
     return FALSE;
   g_autofree char *req =
       g_strdup_printf("GET %s HTTP/1.0\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n\r\n", path, port);

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <gnutls/gnutls.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -20,6 +21,8 @@ struct _TestWire {
   GByteArray *buf;   /* owned: received, not yet consumed */
   gboolean eof;      /* peer closed (or reset) */
   gboolean err;
+  gnutls_session_t tls;                       /* owned; NULL = plain */
+  gnutls_certificate_credentials_t tls_creds; /* owned */
 };
 
 const char *
@@ -32,6 +35,48 @@ test_wire_status_str(TestWireStatus st)
   case TEST_WIRE_ERROR: return "error";
   }
   return "?";
+}
+
+gboolean
+test_wire_start_tls(TestWire *w, const char *ca_file, const char *cert_file, const char *key_file,
+                    int timeout_ms, GError **error)
+{
+  int rc = gnutls_certificate_allocate_credentials(&w->tls_creds);
+  if (rc >= 0 && ca_file)
+    rc = gnutls_certificate_set_x509_trust_file(w->tls_creds, ca_file, GNUTLS_X509_FMT_PEM);
+  if (rc >= 0 && cert_file)
+    rc = gnutls_certificate_set_x509_key_file(w->tls_creds, cert_file, key_file, GNUTLS_X509_FMT_PEM);
+  if (rc >= 0)
+    rc = gnutls_init(&w->tls, GNUTLS_CLIENT | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL);
+  if (rc >= 0)
+    rc = gnutls_set_default_priority(w->tls);
+  if (rc >= 0)
+    rc = gnutls_credentials_set(w->tls, GNUTLS_CRD_CERTIFICATE, w->tls_creds);
+  if (rc < 0) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "tls setup: %s", gnutls_strerror(rc));
+    return FALSE;
+  }
+  gnutls_server_name_set(w->tls, GNUTLS_NAME_DNS, "localhost", strlen("localhost"));
+  if (ca_file)
+    gnutls_session_set_verify_cert(w->tls, "localhost", 0);
+  gnutls_transport_set_int(w->tls, w->fd);
+  gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+  for (;;) {
+    rc = gnutls_handshake(w->tls);
+    if (rc == GNUTLS_E_SUCCESS)
+      return TRUE;
+    if (rc != GNUTLS_E_AGAIN && rc != GNUTLS_E_INTERRUPTED && gnutls_error_is_fatal(rc)) {
+      g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "tls handshake: %s", gnutls_strerror(rc));
+      return FALSE;
+    }
+    int left = (int)((deadline - g_get_monotonic_time()) / 1000);
+    if (left <= 0) {
+      g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "tls handshake: timeout");
+      return FALSE;
+    }
+    struct pollfd p = {.fd = w->fd, .events = gnutls_record_get_direction(w->tls) ? POLLOUT : POLLIN};
+    poll(&p, 1, left);
+  }
 }
 
 TestWire *
@@ -80,7 +125,26 @@ test_wire_send(TestWire *w, const void *buf, gsize len, GError **error)
   const guint8 *p = buf;
   gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
   while (len > 0) {
-    ssize_t n = send(w->fd, p, len, MSG_NOSIGNAL);
+    ssize_t n;
+    if (w->tls) {
+      n = gnutls_record_send(w->tls, p, len);
+      if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
+        struct pollfd pf = {.fd = w->fd, .events = POLLOUT};
+        if (g_get_monotonic_time() > deadline) {
+          g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "send blocked for 10 s");
+          return FALSE;
+        }
+        poll(&pf, 1, 100);
+        /* GnuTLS wants the same call repeated */
+        continue;
+      }
+      if (n < 0) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "tls send: %s", gnutls_strerror((int)n));
+        return FALSE;
+      }
+    } else {
+      n = send(w->fd, p, len, MSG_NOSIGNAL);
+    }
     if (n > 0) {
       p += n;
       len -= (gsize)n;
@@ -119,9 +183,12 @@ fill(TestWire *w, int timeout_ms)
     return TEST_WIRE_ERROR;
   struct pollfd p = {.fd = w->fd, .events = POLLIN};
   int r;
-  do
-    r = poll(&p, 1, timeout_ms < 0 ? 0 : timeout_ms);
-  while (r < 0 && errno == EINTR);
+  if (w->tls && gnutls_record_check_pending(w->tls) > 0)
+    r = 1;
+  else
+    do
+      r = poll(&p, 1, timeout_ms < 0 ? 0 : timeout_ms);
+    while (r < 0 && errno == EINTR);
   if (r == 0)
     return TEST_WIRE_TIMEOUT;
   if (r < 0) {
@@ -130,7 +197,21 @@ fill(TestWire *w, int timeout_ms)
   }
   guint8 tmp[65536];
   for (;;) {
-    ssize_t n = recv(w->fd, tmp, sizeof tmp, 0);
+    ssize_t n;
+    if (w->tls) {
+      n = gnutls_record_recv(w->tls, tmp, sizeof tmp);
+      if (n > 0) {
+        g_byte_array_append(w->buf, tmp, (guint)n);
+        continue; /* one record per call: read until AGAIN */
+      }
+      if (n == GNUTLS_E_AGAIN)
+        return TEST_WIRE_OK;
+      if (n == GNUTLS_E_INTERRUPTED)
+        continue;
+      w->eof = TRUE; /* close_notify, TCP close, or a fatal alert */
+      return TEST_WIRE_CLOSED;
+    }
+    n = recv(w->fd, tmp, sizeof tmp, 0);
     if (n > 0) {
       g_byte_array_append(w->buf, tmp, (guint)n);
       if ((gsize)n < sizeof tmp)
@@ -264,6 +345,10 @@ test_wire_free(TestWire *w)
 {
   if (!w)
     return;
+  if (w->tls)
+    gnutls_deinit(w->tls);
+  if (w->tls_creds)
+    gnutls_certificate_free_credentials(w->tls_creds);
   if (w->fd >= 0)
     close(w->fd);
   g_byte_array_unref(w->buf);

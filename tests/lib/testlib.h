@@ -63,6 +63,11 @@ typedef enum {
 const char *test_wire_status_str(TestWireStatus st);
 TestWire *test_wire_connect(const char *host, int port, int timeout_ms, GError **error);
 gboolean test_wire_send(TestWire *w, const void *buf, gsize len, GError **error);
+/* Upgrades w to TLS (client side, SNI and verification name "localhost"): verifies the
+ * server against ca_file when given, presents cert_file/key_file when given. Data already
+ * buffered stays in front of what TLS delivers. */
+gboolean test_wire_start_tls(TestWire *w, const char *ca_file, const char *cert_file,
+                             const char *key_file, int timeout_ms, GError **error);
 /* Reads one CRLF-terminated line; *line (transfer full, NUL-terminated, may contain NULs)
  * excludes the CRLF, *len (if non-NULL) is its length. A line that ends in a bare LF is
  * returned with *bare_lf set (if non-NULL). */
@@ -87,6 +92,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(TestWire, test_wire_free)
 /* ---- test_http --------------------------------------------------------------------- */
 
 /* GET http://127.0.0.1:port/path (HTTP/1.0). *headers and *body are (transfer full). */
+/* The same over TLS (https) when ca_file is given. */
+gboolean test_http_get_tls(int port, const char *path, const char *ca_file, int timeout_ms,
+                           int *status, char **headers, char **body, GError **error);
 gboolean test_http_get(int port, const char *path, int timeout_ms, int *status, char **headers,
                        char **body, GError **error);
 

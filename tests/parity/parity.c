@@ -102,7 +102,8 @@ verb_takes_conn(const char *v)
 {
   static const char *const verbs[] = {"connect", "connect-fail", "send", "send-raw", "expect",
                                       "expect-nothing", "expect-close", "close",
-                                      "drain-until-close", "unordered", "reset", NULL};
+                                      "drain-until-close", "unordered", "reset", "tls", "tls-fail",
+                                      NULL};
   return g_strv_contains(verbs, v);
 }
 
@@ -341,6 +342,8 @@ expand_vars(const char *in, const Vars *v)
     g_autofree char *key = g_strndup(p + 1, (gsize)(close - p - 1));
     if (strcmp(key, "tmpdir") == 0)
       g_string_append(out, v->tmpdir);
+    else if (strcmp(key, "srcdir") == 0)
+      g_string_append(out, PARITY_SRCDIR);
     else if (strcmp(key, "port") == 0)
       g_string_append_printf(out, "%d", v->port);
     else if (strcmp(key, "pid") == 0)
@@ -893,6 +896,12 @@ do_http(Run *r, const Cmd *c)
     key = keybuf;
     path = colon + 1;
   }
+  /* "https:PATH": the monitoring listener over TLS, verified with fixtures/tls/ca.pem */
+  g_autofree char *https_ca = NULL;
+  if (strcmp(key, "https") == 0) {
+    key = "monitoring";
+    https_ca = g_build_filename(PARITY_SRCDIR, "fixtures", "tls", "ca.pem", NULL);
+  }
   int port = test_server_port_of(r->srv, key);
   if (!port) {
     run_fail(r, "no '%s' listener in the ports file", key);
@@ -901,7 +910,7 @@ do_http(Run *r, const Cmd *c)
   int want = atoi(w[1]), status = 0;
   g_autofree char *body = NULL;
   g_autoptr(GError) err = NULL;
-  if (!test_http_get(port, path, r->timeout_ms, &status, NULL, &body, &err)) {
+  if (!test_http_get_tls(port, path, https_ca, r->timeout_ms, &status, NULL, &body, &err)) {
     run_fail(r, "%s", err->message);
     return;
   }
@@ -1069,6 +1078,44 @@ run_cmd_inner(Run *r, const Cmd *c)
       }
       record(r, "%s refused", c->conn);
     }
+    return;
+  }
+  if (strcmp(v, "tls") == 0 || strcmp(v, "tls-fail") == 0) {
+    /* tls a [CERT]: TLS handshake on connection a (after INFO), verifying the server
+     * against fixtures/tls/ca.pem, presenting fixtures/tls/CERT-cert.pem if named.
+     * tls-fail: the handshake fails, or the server closes right after it (TLS 1.3
+     * clients learn of a rejected certificate only on their next read). */
+    Conn *cn = need_conn(r, c);
+    if (!cn)
+      return;
+    g_autofree char *ca = g_build_filename(PARITY_SRCDIR, "fixtures", "tls", "ca.pem", NULL);
+    g_autofree char *cert = NULL, *key = NULL;
+    if (c->arg && *c->arg) {
+      g_autofree char *cn_ = g_strdup_printf("%s-cert.pem", c->arg);
+      g_autofree char *kn = g_strdup_printf("%s-key.pem", c->arg);
+      cert = g_build_filename(PARITY_SRCDIR, "fixtures", "tls", cn_, NULL);
+      key = g_build_filename(PARITY_SRCDIR, "fixtures", "tls", kn, NULL);
+    }
+    g_autoptr(GError) err = NULL;
+    gboolean ok = test_wire_start_tls(cn->w, ca, cert, key, r->timeout_ms, &err);
+    if (strcmp(v, "tls") == 0) {
+      if (!ok)
+        run_fail(r, "%s", err->message);
+      else
+        record(r, "%s tls %s", c->conn, c->arg ? c->arg : "");
+      return;
+    }
+    if (ok) {
+      g_autoptr(GString) seen = g_string_new(NULL);
+      TestWireStatus st = test_wire_expect_close(cn->w, r->timeout_ms, seen);
+      if (st != TEST_WIRE_OK) {
+        run_fail(r, "TLS connection stayed open (%s) '%.200s'", test_wire_status_str(st), seen->str);
+        return;
+      }
+    }
+    test_wire_free(cn->w);
+    cn->w = NULL;
+    record(r, "%s tls refused %s", c->conn, c->arg ? c->arg : "");
     return;
   }
   if (strcmp(v, "close") == 0 || strcmp(v, "reset") == 0) {

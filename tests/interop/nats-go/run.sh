@@ -26,6 +26,7 @@ pkg="$work/src/cnatsd-interop"
 rm -rf "$pkg"; mkdir -p "$pkg"
 cp "$here"/*.go "$pkg/"
 
+export INTEROP_SRCDIR="$here/../../.."  # fixtures/tls for the TLS tests
 export GO111MODULE=off GOPATH="$work:$gocode" GOPROXY=off GOTOOLCHAIN=local
 export GOCACHE="${GOCACHE:-$work/cache}"
 unset GOFLAGS GOWORK
