@@ -895,7 +895,7 @@ static void handle_varz(Req *r) {
   jw_uint(&w, "slow_consumers", s->slow_consumers);
   jw_uint(&w, "subscriptions", total_subscriptions(s));
   jw_http_req_stats(&w, m);
-  jw_time(&w, "config_load_time", s->start_time_real, false);
+  jw_time(&w, "config_load_time", s->config_load_time, false);
   if (s->system_account) jw_string(&w, "system_account", s->system_account->name);
   jw_end_object(&w);
   respond_json(r, body);

@@ -46,6 +46,9 @@ struct Server {
 
   uint64_t in_msgs, in_bytes, out_msgs, out_bytes, slow_consumers, total_connections;
   int64_t start_time_real;
+  int64_t config_load_time;   /* µs since epoch: startup, then each successful reload */
+  int argc;                   /* startup command line, re-applied over the file on reload */
+  char **argv;                /* borrowed: main's argv; NULL = none */
 
   uint32_t num_draining;      /* closed clients still flushing */
   bool lame_duck;
@@ -71,6 +74,10 @@ void server_lame_duck(Server *s);
 void server_schedule_flush(Server *s, Client *c);
 void server_client_closed(Server *s, Client *c);
 size_t server_info_json(Server *s, Client *c, bool lame_duck, GString *out);
+
+/* Hooks used by reload.c */
+void server_build_info_prefix(Server *s);   /* after max_payload or auth changed */
+bool server_write_ports_file(Server *s, GError **error);  /* after ports_file_dir changed */
 
 /* --signal support: sends cmd ("stop", "ldm", "reload"[=pid|pidfile]); prints errors itself. */
 int server_send_signal(const char *cmd);
