@@ -438,6 +438,8 @@ bool reload_server(Server *s) {
     log_error("Failed to reload server configuration: %s", error);
     return false;
   }
+  /* As Go, the old options know the port actually bound (a refusal names it). */
+  if (s->opts->port <= 0 && s->port > 0) s->opts->port = s->port;
   g_autoptr(GPtrArray) changes = reload_changes_new();
   error = reload_diff(s->opts, new_opts, changes);
   if (!error && changes->len > 0) error = opts_validate(new_opts);
