@@ -365,7 +365,10 @@ static void apply_pid_file(Server *s) {
   }
 }
 
-static void apply_logging(Server *s) {
+static void apply_logging(Server *s, const Options *old_opts) {
+  /* log_configure keeps the current sink when given no file: drop the old
+   * file first so that output goes back to stderr, as Go's does. */
+  if (old_opts->log_file && !s->opts->log_file) log_close();
   LogConfig lc = {.debug = s->opts->debug,
                   .trace = s->opts->trace,
                   .trace_verbose = s->opts->trace_verbose,
@@ -400,7 +403,7 @@ static void apply_changes(Server *s, const Options *old_opts, GPtrArray *changes
     if (c->log_line) log_info("%s", c->log_line);
   }
   if (payload || control_line) apply_limits_to_clients(s, payload, control_line);
-  if (logging) apply_logging(s);
+  if (logging) apply_logging(s, old_opts);
   /* Go rebuilds accounts and rechecks every client on every reload (users
    * and accounts always count as changed); so do we. */
   if (auth) {
