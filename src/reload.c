@@ -35,7 +35,11 @@
 #include "server.h"
 
 /* How a field's value prints in Go's "%v" (for refusals and log lines). */
-typedef enum FieldKind { FK_BOOL, FK_STRING, FK_INT, FK_INT64, FK_DURATION, FK_SECONDS, FK_PORT, FK_NONE } FieldKind;
+typedef enum FieldKind {
+  FK_BOOL, FK_STRING, FK_INT, FK_INT64, FK_DURATION, FK_SECONDS, FK_PORT,
+  FK_STRV,  /* GPtrArray* of char*, NULL = none (e.g. server_tags) */
+  FK_NONE
+} FieldKind;
 
 /* What a change of the field means. */
 typedef enum FieldRule {
@@ -140,8 +144,25 @@ static void format_value(const ReloadField *f, const Options *o, char *buf, size
     case FK_INT64: snprintf(buf, cap, "%" G_GINT64_FORMAT, *(const int64_t *)p); break;
     case FK_DURATION: opts_format_duration(*(const int64_t *)p, buf, cap); break;
     case FK_SECONDS: format_go_float((double)*(const int64_t *)p / G_USEC_PER_SEC, buf, cap); break;
+    case FK_STRV: {
+      /* Go prints a []string as [a b c] */
+      const GPtrArray *v = *(GPtrArray *const *)p;
+      size_t n = (size_t)snprintf(buf, cap, "[");
+      for (guint i = 0; v && i < v->len && n < cap; i++)
+        n += (size_t)snprintf(buf + n, cap - n, "%s%s", i ? " " : "", (const char *)v->pdata[i]);
+      if (n < cap) snprintf(buf + n, cap - n, "]");
+      break;
+    }
     case FK_NONE: snprintf(buf, cap, "%s", ""); break;
   }
+}
+
+static bool strv_equal(const GPtrArray *a, const GPtrArray *b) {
+  if (!a || !b) return a == b;
+  if (a->len != b->len) return false;
+  for (guint i = 0; i < a->len; i++)
+    if (strcmp(a->pdata[i], b->pdata[i]) != 0) return false;
+  return true;
 }
 
 static bool field_equal(const ReloadField *f, const Options *a, const Options *b) {
@@ -156,16 +177,13 @@ static bool field_equal(const ReloadField *f, const Options *a, const Options *b
     case FK_INT64:
     case FK_DURATION:
     case FK_SECONDS: return *(const int64_t *)pa == *(const int64_t *)pb;
+    case FK_STRV: {
+      const GPtrArray *va = *(GPtrArray *const *)pa, *vb = *(GPtrArray *const *)pb;
+      if (!va || !vb) return (va ? va->len : 0) == (vb ? vb->len : 0);
+      return strv_equal(va, vb);
+    }
     case FK_NONE: return true;
   }
-  return true;
-}
-
-static bool strv_equal(const GPtrArray *a, const GPtrArray *b) {
-  if (!a || !b) return a == b;
-  if (a->len != b->len) return false;
-  for (guint i = 0; i < a->len; i++)
-    if (strcmp(a->pdata[i], b->pdata[i]) != 0) return false;
   return true;
 }
 
