@@ -1328,7 +1328,10 @@ int64_t auth_client_max_subs(const Client *c) {
 /* ---- reload --------------------------------------------------------------- */
 
 /* Go's clientHasMovedToDifferentAccount: a client that logged in as a user
- * or nkey that is gone, or now belongs to another account, must reconnect. */
+ * or nkey that is gone, or now belongs to another account, must reconnect.
+ * As in Go, a CONNECT "user" that is not in the users table (the single
+ * authorization user, or any name while auth is off) counts as moved, so such
+ * clients are closed by every reload (fixtures R130-reload-single-user). */
 static bool client_moved_account(Client *c, Auth *a) {
   AuthUser *u = NULL;
   if (nonempty(c->opts.nkey)) u = g_hash_table_lookup(a->nkeys, c->opts.nkey);
