@@ -45,6 +45,8 @@ struct Auth {
   bool nonce_required;
   AuthUser *sys_only_user; /* owned: hidden no-auth user when only $G and the system account exist */
   const char *no_auth_user;/* borrowed: opts->no_auth_user or sys_only_user->username */
+  GPtrArray *retired_accounts; /* owned Account*: dropped from the config by a reload; their
+                                * clients are closed, but may be reaped only after the dispatch */
 };
 
 typedef struct ReplyTrack {
@@ -839,46 +841,33 @@ static Account *server_account(Server *s, const char *name) {
   return g_hash_table_lookup(s->accounts, name ? name : DEFAULT_GLOBAL_ACCOUNT);
 }
 
-bool auth_server_setup(Server *s, GError **error) {
+/* Creates or updates the configured accounts with their limits; returns
+ * the number of accounts the config names, $G included (Go's numAccounts). */
+static guint auth_configure_accounts(Server *s) {
   Options *o = s->opts;
-  Auth *a = g_new0(Auth, 1);
-  s->auth = a;
-  a->users = g_hash_table_new(g_str_hash, g_str_equal);
-  a->nkeys = g_hash_table_new(g_str_hash, g_str_equal);
-
-  /* Accounts: $G always, then the configured ones, then the system account. */
   bool cache = !o->no_sublist_cache;
-  s->accounts = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)account_free);
-  s->global_account = account_new(DEFAULT_GLOBAL_ACCOUNT, cache);
-  g_hash_table_insert(s->accounts, s->global_account->name, s->global_account);
-  const char *sys_name = o->system_account;
-  if (o->accounts) {
-    for (guint i = 0; i < o->accounts->len; i++) {
-      AuthAccountConf *ac = o->accounts->pdata[i];
-      Account *acc = g_hash_table_lookup(s->accounts, ac->name);
-      if (!acc) {
-        acc = account_new(ac->name, cache);
-        g_hash_table_insert(s->accounts, acc->name, acc);
-      }
-      acc->max_connections = ac->max_connections;
-      acc->max_subscriptions = ac->max_subscriptions;
-      acc->max_payload = ac->max_payload;
-      if (!sys_name && strcmp(ac->name, DEFAULT_SYSTEM_ACCOUNT) == 0) sys_name = DEFAULT_SYSTEM_ACCOUNT;
+  g_autoptr(GHashTable) named = g_hash_table_new(g_str_hash, g_str_equal);
+  g_hash_table_add(named, (gpointer)DEFAULT_GLOBAL_ACCOUNT);
+  for (guint i = 0; o->accounts && i < o->accounts->len; i++) {
+    AuthAccountConf *ac = o->accounts->pdata[i];
+    Account *acc = g_hash_table_lookup(s->accounts, ac->name);
+    if (!acc) {
+      acc = account_new(ac->name, cache);
+      g_hash_table_insert(s->accounts, acc->name, acc);
     }
+    acc->max_connections = ac->max_connections;
+    acc->max_subscriptions = ac->max_subscriptions;
+    acc->max_payload = ac->max_payload;
+    g_hash_table_add(named, ac->name);
   }
-  guint configured = g_hash_table_size(s->accounts);
-  if (sys_name) {
-    s->system_account = g_hash_table_lookup(s->accounts, sys_name);
-    if (!s->system_account) {
-      g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "error resolving system account: account missing");
-      return false;
-    }
-  } else if (!o->no_system_account) {
-    s->system_account = account_new(DEFAULT_SYSTEM_ACCOUNT, cache);
-    g_hash_table_insert(s->accounts, s->system_account->name, s->system_account);
-  }
+  return g_hash_table_size(named);
+}
 
-  /* Users and nkeys, each bound to its account ($G when none). */
+/* Builds the users/nkeys tables of a from s->opts; `sys_only` (transfer
+ * full, may be NULL) is the hidden user to reuse when one is needed again, so
+ * that clients logged in through it on reload keep their name. */
+static void auth_build_users(Server *s, Auth *a, guint configured, AuthUser *sys_only) {
+  Options *o = s->opts;
   if (o->users) {
     for (guint i = 0; i < o->users->len; i++) {
       AuthUser *u = o->users->pdata[i];
@@ -893,21 +882,61 @@ bool auth_server_setup(Server *s, GError **error) {
    * without credentials into $G through a hidden user, so that users can be
    * added to the system account alone. */
   if (o->system_account && configured == 2 && !a->no_auth_user) {
-    a->sys_only_user = g_new0(AuthUser, 1);
-    char rnd[9];
-    for (int i = 0; i < 8; i++) rnd[i] = "0123456789abcdefghijklmnopqrstuvwxyz"[randombytes_uniform(36)];
-    rnd[8] = '\0';
-    a->sys_only_user->username = g_strdup_printf("nats-%s", rnd);
-    a->sys_only_user->password = g_strdup(rnd);
+    if (sys_only) {
+      a->sys_only_user = g_steal_pointer(&sys_only);
+    } else {
+      a->sys_only_user = g_new0(AuthUser, 1);
+      char rnd[9];
+      for (int i = 0; i < 8; i++) rnd[i] = "0123456789abcdefghijklmnopqrstuvwxyz"[randombytes_uniform(36)];
+      rnd[8] = '\0';
+      a->sys_only_user->username = g_strdup_printf("nats-%s", rnd);
+      a->sys_only_user->password = g_strdup(rnd);
+    }
     a->sys_only_user->account = s->global_account;
     g_hash_table_insert(a->users, a->sys_only_user->username, a->sys_only_user);
     a->no_auth_user = a->sys_only_user->username;
   }
+  auth_user_free(sys_only);
 
   a->required = g_hash_table_size(a->users) > 0 || g_hash_table_size(a->nkeys) > 0 ||
                 (o->username && *o->username) || (o->authorization && *o->authorization);
   a->info_required = a->required && !(o->no_auth_user && *o->no_auth_user);
   a->nonce_required = g_hash_table_size(a->nkeys) > 0;
+}
+
+static Auth *auth_new(void) {
+  Auth *a = g_new0(Auth, 1);
+  a->users = g_hash_table_new(g_str_hash, g_str_equal);
+  a->nkeys = g_hash_table_new(g_str_hash, g_str_equal);
+  return a;
+}
+
+bool auth_server_setup(Server *s, GError **error) {
+  Options *o = s->opts;
+  Auth *a = auth_new();
+  s->auth = a;
+
+  /* Accounts: $G always, then the configured ones, then the system account. */
+  bool cache = !o->no_sublist_cache;
+  s->accounts = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)account_free);
+  s->global_account = account_new(DEFAULT_GLOBAL_ACCOUNT, cache);
+  g_hash_table_insert(s->accounts, s->global_account->name, s->global_account);
+  guint configured = auth_configure_accounts(s);
+  const char *sys_name = o->system_account;
+  if (!sys_name && g_hash_table_lookup(s->accounts, DEFAULT_SYSTEM_ACCOUNT)) sys_name = DEFAULT_SYSTEM_ACCOUNT;
+  if (sys_name) {
+    s->system_account = g_hash_table_lookup(s->accounts, sys_name);
+    if (!s->system_account) {
+      g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "error resolving system account: account missing");
+      return false;
+    }
+  } else if (!o->no_system_account) {
+    s->system_account = account_new(DEFAULT_SYSTEM_ACCOUNT, cache);
+    g_hash_table_insert(s->accounts, s->system_account->name, s->system_account);
+  }
+
+  /* Users and nkeys, each bound to its account ($G when none). */
+  auth_build_users(s, a, configured, NULL);
 
   /* Go warns once about plain-text secrets. */
   bool plain = o->password && *o->password && !auth_is_bcrypt(o->password);
@@ -922,13 +951,17 @@ bool auth_server_setup(Server *s, GError **error) {
   return true;
 }
 
-void auth_server_free(Server *s) {
-  Auth *a = s->auth;
-  if (!a) return;
+static void auth_free(Auth *a) {
   g_hash_table_destroy(a->users);
   g_hash_table_destroy(a->nkeys);
   auth_user_free(a->sys_only_user);
+  if (a->retired_accounts) g_ptr_array_unref(a->retired_accounts);
   g_free(a);
+}
+
+void auth_server_free(Server *s) {
+  if (!s->auth) return;
+  auth_free(s->auth);
   s->auth = NULL;
 }
 
@@ -1377,4 +1410,121 @@ int64_t auth_client_max_subs(const Client *c) {
   int64_t m = srv;
   if (acc >= 0 && (m < 0 || acc < m)) m = acc;
   return m;
+}
+
+/* ---- reload --------------------------------------------------------------- */
+
+/* Go's clientHasMovedToDifferentAccount: a client that logged in as a user
+ * or nkey that is gone, or now belongs to another account, must reconnect.
+ * As in Go, a CONNECT "user" that is not in the users table (the single
+ * authorization user, or any name while auth is off) counts as moved, so such
+ * clients are closed by every reload (fixtures R130-reload-single-user). */
+static bool client_moved_account(Client *c, Auth *a) {
+  AuthUser *u = NULL;
+  if (nonempty(c->opts.nkey)) u = g_hash_table_lookup(a->nkeys, c->opts.nkey);
+  else if (nonempty(c->opts.user)) u = g_hash_table_lookup(a->users, c->opts.user);
+  else return false;
+  return !u || !u->account || u->account != c->acc;
+}
+
+/* Go's processSubsOnConfigReload: drop the subscriptions the (new)
+ * permissions no longer allow, telling the client and the log. */
+static void client_recheck_subs(Client *c) {
+  ClientAuth *ca = c->auth;
+  if (!ca || !ca->perms) return;
+  ca->deliver_deny = false;
+  if (ca->dcache) g_hash_table_remove_all(ca->dcache);
+  g_autoptr(GPtrArray) removed = g_ptr_array_new_with_free_func((GDestroyNotify)subscription_unref);
+  GHashTableIter it;
+  gpointer key, value;
+  g_hash_table_iter_init(&it, c->subs);
+  while (g_hash_table_iter_next(&it, &key, &value)) {
+    Subscription *sub = value;
+    bool load = false;
+    bool ok = auth_perms_can_subscribe(ca->perms, sub->subject, sub->subject_len, NULL, 0, &load);
+    if (!ok && sub->queue)
+      ok = auth_perms_can_subscribe(ca->perms, sub->subject, sub->subject_len, sub->queue, sub->queue_len, &load);
+    if (load) ca->deliver_deny = true;
+    if (!ok) g_ptr_array_add(removed, subscription_ref(sub));
+  }
+  for (guint i = 0; i < removed->len; i++) {
+    Subscription *sub = removed->pdata[i];
+    client_remove_sub(c, sub);
+    g_autoptr(GString) subj = g_string_new(NULL);
+    auth_go_quote(subj, sub->subject, sub->subject_len);
+    g_autoptr(GString) sid = g_string_new(NULL);
+    auth_go_quote(sid, sub->sid, sub->sid_len);
+    g_autofree char *text = g_strdup_printf(errors_text(NATS_ERR_PERMISSIONS_SUBSCRIBE_RELOAD), subj->str, sid->str);
+    client_send_err(c, text);
+    g_autoptr(GString) who = g_string_new(NULL);
+    auth_user_desc(c, who);
+    log_info("Removed sub %s (sid %s) for %s - not authorized", subj->str, sid->str, who->str);
+  }
+}
+
+void auth_server_reload(Server *s) {
+  Auth *old = s->auth;
+  Auth *a = auth_new();
+  a->retired_accounts = g_steal_pointer(&old->retired_accounts);
+
+  /* Accounts keep their identity (sublist, clients, stats) across a reload
+   * when the new config still names them, as Go transfers them; the others
+   * leave the table but live on until the server goes, since clients being
+   * closed below still point at them until they are reaped. */
+  guint configured = auth_configure_accounts(s);
+  g_autoptr(GHashTable) keep = g_hash_table_new(g_str_hash, g_str_equal);
+  g_hash_table_add(keep, (gpointer)DEFAULT_GLOBAL_ACCOUNT);
+  if (s->system_account) g_hash_table_add(keep, s->system_account->name);
+  for (guint i = 0; s->opts->accounts && i < s->opts->accounts->len; i++)
+    g_hash_table_add(keep, ((AuthAccountConf *)s->opts->accounts->pdata[i])->name);
+  GHashTableIter it;
+  gpointer key, value;
+  g_hash_table_iter_init(&it, s->accounts);
+  while (g_hash_table_iter_next(&it, &key, &value)) {
+    Account *acc = value;
+    if (g_hash_table_contains(keep, acc->name)) continue;
+    if (!a->retired_accounts) a->retired_accounts = g_ptr_array_new_with_free_func((GDestroyNotify)account_free);
+    g_hash_table_iter_steal(&it);
+    g_ptr_array_add(a->retired_accounts, acc);
+  }
+  /* Accounts dropped by the config get their default limits back. */
+  g_hash_table_iter_init(&it, s->accounts);
+  while (g_hash_table_iter_next(&it, &key, &value)) {
+    Account *acc = value;
+    bool named = false;
+    for (guint i = 0; s->opts->accounts && i < s->opts->accounts->len && !named; i++)
+      named = strcmp(((AuthAccountConf *)s->opts->accounts->pdata[i])->name, acc->name) == 0;
+    if (!named) acc->max_connections = acc->max_subscriptions = acc->max_payload = -1;
+  }
+
+  auth_build_users(s, a, configured, g_steal_pointer(&old->sys_only_user));
+  s->auth = a;
+
+  g_autoptr(GPtrArray) clients = g_ptr_array_new();
+  g_hash_table_iter_init(&it, s->clients);
+  while (g_hash_table_iter_next(&it, &key, &value)) g_ptr_array_add(clients, value);
+  for (guint i = 0; i < clients->len; i++) {
+    Client *c = clients->pdata[i];
+    if (c->state != CLIENT_OPEN || c->kind != CLIENT_KIND_CLIENT) continue;
+    /* The bound user lives in the old options, about to be freed. */
+    if (c->auth) c->auth->user = NULL;
+    if (client_moved_account(c, a)) {
+      client_close(c, CLOSED_CLIENT_CLOSED);
+      continue;
+    }
+    int r = authenticate(c);
+    if (r < 0) continue;
+    if (r == 0) {
+      log_auth_violation(c);
+      client_send_err(c, errors_text(NATS_ERR_AUTH_VIOLATION));
+      client_close(c, errors_closed_state(NATS_ERR_AUTH_VIOLATION));
+      continue;
+    }
+    /* Go's applyAccountLimits: the smaller of server and account payload. */
+    int64_t mpay = s->opts->max_payload;
+    if (c->acc && c->acc->max_payload >= 0 && c->acc->max_payload < mpay) mpay = c->acc->max_payload;
+    c->parser.max_payload = mpay;
+    client_recheck_subs(c);
+  }
+  auth_free(old);
 }

@@ -113,6 +113,12 @@ bool auth_perms_deliver_denied(AuthPermissions *p, const char *subject, size_t l
  * returns false with a message nats-server would print. */
 bool auth_server_setup(Server *s, GError **error);
 void auth_server_free(Server *s);
+/* After a config reload put the new options in s->opts (the old ones still
+ * alive): rebuilds accounts and users, then rechecks every client as Go's
+ * reloadAuthorization does — moved or removed users are closed, failing
+ * credentials get 'Authorization Violation', subscriptions the new
+ * permissions refuse are removed with an -ERR. */
+void auth_server_reload(Server *s);
 /* INFO "auth_required" (false when no_auth_user is set). */
 bool auth_info_required(const Server *s);
 

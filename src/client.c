@@ -855,6 +855,15 @@ static NatsError on_sub(void *ctx, const char *subject, size_t subject_len, cons
   return NATS_OK;
 }
 
+void client_remove_sub(Client *c, Subscription *sub) {
+  if (g_hash_table_lookup(c->subs, sub->sid) != sub) return;
+  if (!sub->closed) sublist_remove(c->acc->sublist, sub);
+  sub->closed = true;
+  log_trace(CLIENT_LOG_FMT "<-> [DELSUB %s]", CLIENT_LOG_ARGS(c), sub->sid);
+  g_hash_table_steal(c->subs, sub->sid);
+  subscription_unref(sub);
+}
+
 static NatsError on_unsub(void *ctx, const char *sid, size_t sid_len, int64_t max) {
   Client *c = ctx;
   RETURN_IF_CLOSED(c);

@@ -100,6 +100,10 @@ void client_close(Client *c, ClosedState reason);
 /* Frees a closed client (server_reap_closed only). */
 void client_free(Client *c);
 
+/* Unsubscribes one of c's subscriptions (config reload removing a sub the
+ * new permissions refuse). */
+void client_remove_sub(Client *c, Subscription *sub);
+
 /* Queue raw protocol bytes for c and schedule a flush at the end of the dispatch. */
 void client_queue_outbound(Client *c, const void *data, size_t len);
 /* Send -ERR '<text>' */

@@ -40,6 +40,7 @@ typedef enum NatsError {
   NATS_ERR_PERMISSIONS_REPLY,
   NATS_ERR_PERMISSIONS_SUBSCRIBE,
   NATS_ERR_PERMISSIONS_SUBSCRIBE_QUEUE,
+  NATS_ERR_PERMISSIONS_SUBSCRIBE_RELOAD, /* a sub the reloaded permissions refuse */
   NATS_ERR_SUBSCRIBE_TOO_MANY_TOKENS,
   /* Closes without any -ERR; here so that every close has a row. */
   NATS_ERR_CLIENT_CLOSED,           /* EOF from the peer */

@@ -76,6 +76,8 @@ int main(int argc, char **argv) {
     g_error_free(error);
     return 1;
   }
+  s->argc = argc;  /* flags override the file again on reload */
+  s->argv = argv;
   int rc = server_run(s);
   server_free(s);
   log_close();

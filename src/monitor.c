@@ -925,7 +925,7 @@ static void handle_varz(Req *r) {
   jw_uint(&w, "slow_consumers", s->slow_consumers);
   jw_uint(&w, "subscriptions", total_subscriptions(s));
   jw_http_req_stats(&w, m);
-  jw_time(&w, "config_load_time", s->start_time_real, false);
+  jw_time(&w, "config_load_time", s->config_load_time, false);
   if (s->opts->tags) {
     jw_begin_array(&w, "tags");
     for (guint i = 0; i < s->opts->tags->len; i++) jw_string(&w, NULL, s->opts->tags->pdata[i]);

@@ -872,6 +872,13 @@ bool opts_load_config(Options *o, const char *path, bool pedantic, char **report
   return false;
 }
 
+void opts_derive_defaults(Options *o) {
+  /* nats-server: with TLS the default auth timeout leaves the handshake a
+   * second on top of its own timeout. */
+  if (o->tls_config && !o->auth_timeout_set)
+    o->auth_timeout_us = (int64_t)((o->tls_timeout + 1.0) * G_USEC_PER_SEC);
+}
+
 char *opts_validate(const Options *o) {
   if (o->max_payload > o->max_pending && o->max_pending > 0)
     return g_strdup_printf("max_payload (%" G_GINT64_FORMAT ") cannot be higher than max_pending (%" G_GINT64_FORMAT ")",

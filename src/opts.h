@@ -87,6 +87,9 @@ bool opts_load_config(Options *o, const char *path, bool pedantic, char **report
 /* Cross-option checks nats-server makes at startup (e.g. max_payload vs
  * max_pending).  Returns an error message (transfer full) or NULL. */
 char *opts_validate(const Options *o);
+/* Defaults that depend on other options (the auth timeout under TLS); run
+ * once the file and the flags are in, at startup and on every reload. */
+void opts_derive_defaults(Options *o);
 
 /* Formats like Go's time.Duration.String(): "500ms", "2s", "1m30s", "1h0m0s". */
 const char *opts_format_duration(int64_t us, char *buf, size_t cap);

@@ -36,6 +36,7 @@
 #include "monitor.h"
 #include "opts.h"
 #include "tls.h"
+#include "reload.h"
 
 #define SERVER_READ_BUF_SIZE MAX_BUF_SIZE
 #define SERVER_ACCEPTS_PER_DISPATCH 256
@@ -65,7 +66,7 @@ static void json_append_string(GString *out, const char *s) {
 
 /* The part of INFO that is the same for every client, in nats-server's field
  * order (clients do not care about order, but people diffing output do). */
-static void server_build_info_prefix(Server *s) {
+void server_build_info_prefix(Server *s) {
   GString *out = g_string_new("INFO {\"server_id\":");
   json_append_string(out, s->identity.encoded_public);
   g_string_append(out, ",\"server_name\":");
@@ -289,26 +290,29 @@ static char *server_urls_json(const char *scheme, const char *host, int port) {
   return g_string_free(out, FALSE);
 }
 
+bool server_write_ports_file(Server *s, GError **error) {
+  if (!s->opts->ports_file_dir || !*s->opts->ports_file_dir) return true;
+  g_autofree char *exe = g_file_read_link("/proc/self/exe", NULL);
+  g_autofree char *base = g_path_get_basename(exe ? exe : "cnatsd");
+  g_autofree char *name = g_strdup_printf("%s_%ld.ports", base, (long)getpid());
+  g_free(s->ports_file);
+  s->ports_file = g_build_filename(s->opts->ports_file_dir, name, NULL);
+  g_autofree char *urls = server_urls_json(server_tls_required(s) ? "tls" : "nats", s->opts->host, s->port);
+  g_autofree char *mon = monitor_port(s->monitor)
+                             ? server_urls_json(monitor_is_https(s->monitor) ? "https" : "http",
+                                                monitor_host(s->monitor), monitor_port(s->monitor))
+                             : NULL;
+  g_autofree char *json = mon ? g_strdup_printf("{\"nats\":%s,\"monitoring\":%s}", urls, mon)
+                              : g_strdup_printf("{\"nats\":%s}", urls);
+  return g_file_set_contents(s->ports_file, json, -1, error);
+}
+
 static bool server_write_files(Server *s, GError **error) {
   if (s->opts->pid_file) {
     g_autofree char *pid = g_strdup_printf("%ld", (long)getpid());
     if (!g_file_set_contents(s->opts->pid_file, pid, -1, error)) return false;
   }
-  if (s->opts->ports_file_dir) {
-    g_autofree char *exe = g_file_read_link("/proc/self/exe", NULL);
-    g_autofree char *base = g_path_get_basename(exe ? exe : "cnatsd");
-    g_autofree char *name = g_strdup_printf("%s_%ld.ports", base, (long)getpid());
-    s->ports_file = g_build_filename(s->opts->ports_file_dir, name, NULL);
-    g_autofree char *urls = server_urls_json(server_tls_required(s) ? "tls" : "nats", s->opts->host, s->port);
-    g_autofree char *mon = monitor_port(s->monitor)
-                               ? server_urls_json(monitor_is_https(s->monitor) ? "https" : "http",
-                                                  monitor_host(s->monitor), monitor_port(s->monitor))
-                               : NULL;
-    g_autofree char *json = mon ? g_strdup_printf("{\"nats\":%s,\"monitoring\":%s}", urls, mon)
-                                : g_strdup_printf("{\"nats\":%s}", urls);
-    if (!g_file_set_contents(s->ports_file, json, -1, error)) return false;
-  }
-  return true;
+  return server_write_ports_file(s, error);
 }
 
 static void server_remove_files(Server *s) {
@@ -448,8 +452,7 @@ static gboolean on_sigusr2(gpointer data) {
 static gboolean on_sighup(gpointer data) {
   Server *s = data;
   log_debug("Trapped \"hangup\" signal");
-  if (!s->opts->config_file)
-    log_error("Failed to reload server configuration: can only reload config when a file is provided using -c or --config");
+  reload_server(s);
   loop_wakeup(((Server *)data)->loop);
   return G_SOURCE_CONTINUE;
 }
@@ -494,10 +497,7 @@ Server *server_new(Options *opts, GError **error) {
     return NULL;
   }
   server_raise_nofile_limit();
-  /* nats-server: with TLS the default auth timeout leaves the handshake a
-   * second on top of its own timeout. */
-  if (opts->tls_config && !opts->auth_timeout_set)
-    opts->auth_timeout_us = (int64_t)((opts->tls_timeout + 1.0) * G_USEC_PER_SEC);
+  opts_derive_defaults(opts);
   Server *s = g_new0(Server, 1);
   s->opts = opts;
   s->listen_fd = -1;
@@ -505,6 +505,7 @@ Server *server_new(Options *opts, GError **error) {
   s->next_cid = 1;
   s->ctx = g_main_context_default();
   s->start_time_real = g_get_real_time();
+  s->config_load_time = s->start_time_real;
   nkey_pair_create(&s->identity, NKEY_PREFIX_SERVER);
   s->server_name = g_strdup(opts->server_name ? opts->server_name : s->identity.encoded_public);
   s->clients = g_hash_table_new(g_int64_hash, g_int64_equal);

@@ -46,6 +46,9 @@ struct Server {
 
   uint64_t in_msgs, in_bytes, out_msgs, out_bytes, slow_consumers, total_connections;
   int64_t start_time_real;
+  int64_t config_load_time;   /* µs since epoch: startup, then each successful reload */
+  int argc;                   /* startup command line, re-applied over the file on reload */
+  char **argv;                /* borrowed: main's argv; NULL = none */
 
   uint32_t num_draining;      /* closed clients still flushing */
   bool lame_duck;
@@ -81,6 +84,10 @@ bool server_tls_rate_allow(Server *s);
 /* What INFO says: TLS required (tls{} without allow_non_tls), verify. */
 bool server_tls_required(const Server *s);
 bool server_tls_verify(const Server *s);
+
+/* Hooks used by reload.c */
+void server_build_info_prefix(Server *s);   /* after max_payload or auth changed */
+bool server_write_ports_file(Server *s, GError **error);  /* after ports_file_dir changed */
 
 /* --signal support: sends cmd ("stop", "ldm", "reload"[=pid|pidfile]); prints errors itself. */
 int server_send_signal(const char *cmd);

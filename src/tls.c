@@ -33,16 +33,22 @@
 
 static char *tls_priority(const char *const *ciphers, const char *const *curves);
 
+/* Reference counted: the options hold one reference and every TlsConn one
+ * more, so a reload can replace the options while sessions on the old
+ * credentials are still open (they keep them until they close). */
 struct TlsConfig {
+  int refcount;
   gnutls_certificate_credentials_t creds; /* owned */
   gnutls_priority_t prio;                 /* owned */
   bool verify;
-  char *cert_file, *key_file;             /* owned */
+  char *cert_file, *key_file, *ca_file;   /* owned */
+  char *priority;                         /* owned: the priority string in use */
+  bool used;                              /* a session was started on it */
 };
 
 struct TlsConn {
   gnutls_session_t s;   /* owned */
-  TlsConfig *cfg;       /* borrowed: outlives every session */
+  TlsConfig *cfg;       /* one reference */
   int fd;               /* borrowed */
   bool send_blocked;    /* last record_send returned AGAIN: retry with NULL, 0 */
   bool handshake_done;
@@ -65,6 +71,7 @@ TlsConfig *tls_config_new(const TlsConfigOpts *o, GError **error) {
     return NULL;
   }
   g_autoptr(TlsConfig) cfg = g_new0(TlsConfig, 1);
+  cfg->refcount = 1;
   if (gnutls_certificate_allocate_credentials(&cfg->creds) < 0) {
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "TLS credentials could not be allocated");
     return NULL;
@@ -99,16 +106,18 @@ TlsConfig *tls_config_new(const TlsConfigOpts *o, GError **error) {
       g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "failed to parse root ca certificate");
       return NULL;
     }
+    cfg->ca_file = g_strdup(o->ca_file);
   } else if (o->verify) {
     /* Go verifies client certificates against the system roots then. */
     gnutls_certificate_set_x509_system_trust(cfg->creds);
   }
   cfg->verify = o->verify;
-  g_autofree char *prio = tls_priority(o->cipher_suites, o->curves);
-  if (gnutls_priority_init(&cfg->prio, prio, NULL) < 0) {
+  cfg->priority = tls_priority(o->cipher_suites, o->curves);
+  if (gnutls_priority_init(&cfg->prio, cfg->priority, NULL) < 0) {
     /* e.g. only suites this GnuTLS build lacks (RC4): fall back to the defaults */
-    g_autofree char *def = tls_priority(NULL, o->curves);
-    if (gnutls_priority_init(&cfg->prio, def, NULL) < 0) {
+    g_free(cfg->priority);
+    cfg->priority = tls_priority(NULL, o->curves);
+    if (gnutls_priority_init(&cfg->prio, cfg->priority, NULL) < 0) {
       g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "TLS priority string rejected");
       return NULL;
     }
@@ -116,12 +125,32 @@ TlsConfig *tls_config_new(const TlsConfigOpts *o, GError **error) {
   return g_steal_pointer(&cfg);
 }
 
+TlsConfig *tls_config_ref(TlsConfig *cfg) {
+  cfg->refcount++;
+  return cfg;
+}
+
+bool tls_config_reload_same(const TlsConfig *a, const TlsConfig *b) {
+  if (!a || !b) return a == b;
+  /* nats-server compares its tls.Config with reflect.DeepEqual: a CA pool
+   * holds closures, which never compare equal, so a config with ca_file
+   * always counts as changed ("Reloaded: tls = enabled" on every reload). */
+  if (a->ca_file || b->ca_file) return false;
+  /* Go's tls.Config creates its session ticket keys at the first handshake,
+   * after which it no longer equals a freshly loaded one. */
+  if (a->used) return false;
+  return a->verify == b->verify && g_strcmp0(a->cert_file, b->cert_file) == 0 &&
+         g_strcmp0(a->key_file, b->key_file) == 0 && g_strcmp0(a->priority, b->priority) == 0;
+}
+
 void tls_config_free(TlsConfig *cfg) {
-  if (!cfg) return;
+  if (!cfg || --cfg->refcount > 0) return;
   if (cfg->creds) gnutls_certificate_free_credentials(cfg->creds);
   if (cfg->prio) gnutls_priority_deinit(cfg->prio);
   g_free(cfg->cert_file);
   g_free(cfg->key_file);
+  g_free(cfg->ca_file);
+  g_free(cfg->priority);
   g_free(cfg);
 }
 
@@ -231,12 +260,13 @@ static char *tls_priority(const char *const *ciphers, const char *const *curves)
 
 TlsConn *tls_conn_new(TlsConfig *cfg, int fd) {
   TlsConn *t = g_new0(TlsConn, 1);
-  t->cfg = cfg;
   t->fd = fd;
   if (gnutls_init(&t->s, GNUTLS_SERVER | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL) < 0) {
     g_free(t);
     return NULL;
   }
+  t->cfg = tls_config_ref(cfg);
+  cfg->used = true;
   gnutls_priority_set(t->s, cfg->prio);
   gnutls_credentials_set(t->s, GNUTLS_CRD_CERTIFICATE, cfg->creds);
   gnutls_transport_set_int(t->s, fd);
@@ -252,6 +282,7 @@ TlsConn *tls_conn_new(TlsConfig *cfg, int fd) {
 void tls_conn_free(TlsConn *t) {
   if (!t) return;
   gnutls_deinit(t->s);
+  tls_config_free(t->cfg);
   g_free(t);
 }
 

@@ -6,7 +6,7 @@
  * flags (Go's GenTLSConfig: files are read and checked at config time); a
  * TlsConn wraps one non-blocking client socket after INFO was sent.
  *
- * Thread: TlsConfig is immutable after creation; a TlsConn is used by the
+ * Thread: TlsConfig is immutable after creation (reference counted); a TlsConn is used by the
  * protocol loop thread only. */
 #pragma once
 
@@ -33,7 +33,12 @@ typedef struct TlsConfigOpts {
 /* (transfer full) Loads certificate, key and CA; NULL with *error set to
  * nats-server's message (e.g. "error parsing X509 certificate/key pair: ..."). */
 TlsConfig *tls_config_new(const TlsConfigOpts *o, GError **error);
-void tls_config_free(TlsConfig *cfg);    /* accepts NULL; no TlsConn may remain */
+/* Drops one reference (accepts NULL); sessions hold their own. */
+void tls_config_free(TlsConfig *cfg);
+TlsConfig *tls_config_ref(TlsConfig *cfg);
+/* Would nats-server's reload see these as the same TLS config?  (Same files,
+ * verify and suites; never when a CA file is involved: see tls.c.) */
+bool tls_config_reload_same(const TlsConfig *a, const TlsConfig *b);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(TlsConfig, tls_config_free)
 bool tls_config_verify(const TlsConfig *cfg);
 /* PEM of the server certificate chain and key (borrowed), for the HTTPS
