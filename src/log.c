@@ -360,12 +360,13 @@ static bool sys_open_remote(Sink *s, const char *url, char **error) {
   bool udp = strcmp(scheme, "udp") == 0;
   struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = udp ? SOCK_DGRAM : SOCK_STREAM}, *res = NULL;
   if (!pc) {
-    *error = g_strdup_printf("error connecting to syslog: \"dial %s %s: missing port in address\"", scheme, host_port);
+    *error = g_strdup_printf("error connecting to syslog: \"dial %s: address %s: missing port in address\"", scheme, host_port);
     return false;
   }
   int rc = getaddrinfo(*host ? host : NULL, port, &hints, &res);
   if (rc != 0 || !res) {
-    *error = g_strdup_printf("error connecting to syslog: \"dial %s %s: %s\"", scheme, host_port, gai_strerror(rc));
+    *error = g_strdup_printf("error connecting to syslog: \"dial %s: lookup %s: %s\"", scheme, host,
+                             rc == EAI_NONAME ? "no such host" : gai_strerror(rc));
     return false;
   }
   s->sys_local = false;
