@@ -423,8 +423,8 @@ static void sys_send(Sink *s, LogLevel level, const char *msg, size_t len) {
 bool log_configure(const LogConfig *cfg, char **error) {
   g_autofree char *err = NULL;
   Sink next = {.kind = SINK_STDERR, .fd = -1};
-  if (gethostname(hostname, sizeof hostname) != 0) g_strlcpy(hostname, "localhost", sizeof hostname);
-  hostname[sizeof hostname - 1] = '\0';
+  char host[sizeof hostname] = "";
+  if (gethostname(host, sizeof host - 1) != 0 || !host[0]) g_strlcpy(host, "localhost", sizeof host);
   if (cfg->file && *cfg->file) {
     if (!file_open(&next, cfg->file, &err)) goto fail;
     next.limit = cfg->size_limit > 0 ? cfg->size_limit : 0;
@@ -448,6 +448,7 @@ bool log_configure(const LogConfig *cfg, char **error) {
   g_mutex_lock(&lock);
   sink_free(&sink);
   sink = next;
+  memcpy(hostname, host, sizeof hostname);
   logtime = cfg->logtime;
   logtime_utc = cfg->logtime_utc;
   snprintf(pid_prefix, sizeof pid_prefix, "[%ld] ", (long)getpid());
