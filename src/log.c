@@ -6,6 +6,9 @@
  * loop thread) swap the sink under writers.  The level gates are plain
  * globals read without the lock on the hot path (trace checks happen per
  * protocol op); a stale read during a reload only costs one line.
+ * Callers: main (log_apply_options at startup), the config reload
+ * (log_apply_options again: level flags, file, syslog), the SIGUSR1 handler in
+ * server.c (log_reopen: the same path again, as nats-server does).
  *
  * Formats, as nats-server 2.9.10 writes them:
  *  - stderr/file: "[pid] 2006/01/02 15:04:05.000000 [INF] text\n" (no time
