@@ -362,21 +362,66 @@ static bool ends_number(int32_t r) {
 
 /* ---- the states ---- */
 
-static State st_comment_or_slash(ConfLex *lx, State back, bool *was_comment) {
-  int32_t rn = lx_next(lx);
-  if (rn == '/') {
-    lx_push(lx, back);
-    *was_comment = true;
-    return ST_COMMENT_START;
+/* Steps the states share (nats-server repeats them in each state function). */
+
+/* A rune the state drops (a blank, a separator): the next token starts after it. */
+static State lx_skip(ConfLex *lx, State next) {
+  lx_ignore(lx);
+  return next;
+}
+
+/* Consumes the peeked rune and drops it (an opening quote, a blank). */
+static State lx_drop_next(ConfLex *lx, State next) {
+  lx_next(lx);
+  lx_ignore(lx);
+  return next;
+}
+
+/* Having read *r: '#' or "//" starts a comment that returns to `back` (true,
+ * *next set).  A lone '/' becomes `lone_slash`, the rune each state treats it
+ * as (a separator, a blank, end of input). */
+static bool comment_start(ConfLex *lx, int32_t *r, State back, int32_t lone_slash, State *next) {
+  if (*r == '/') {
+    if (lx_peek(lx) != '/') {
+      *r = lone_slash;
+      return false;
+    }
+    lx_next(lx);
+  } else if (*r != '#') {
+    return false;
   }
+  lx_push(lx, back);
+  *next = ST_COMMENT_START;
+  return true;
+}
+
+/* The closing rune of a quoted value was just read: emit the text before it
+ * and drop the rune. */
+static State emit_closed(ConfLex *lx, ConfTokType type, bool clear_parts) {
   lx_backup(lx);
-  *was_comment = false;
+  emit_common(lx, type, clear_parts);
+  lx_next(lx);
+  lx_ignore(lx);
+  return lx_pop(lx);
+}
+
+/* A rune that ends a bare value was just read: emit the value without it. */
+static State emit_before(ConfLex *lx, ConfTokType type) {
+  lx_backup(lx);
+  lx_emit(lx, type);
+  return lx_pop(lx);
+}
+
+/* End of input inside a quoted value: an error, unless none of it was read. */
+static State eof_in_quotes(ConfLex *lx) {
+  if (lx->pos > lx->start)
+    return lx_error(lx, "Unexpected EOF.");
+  lx_emit(lx, CONF_TOK_EOF);
   return ST_DONE;
 }
 
 static State step(ConfLex *lx, State st) {
   int32_t r;
-  bool cm;
   State s;
 
   switch (st) {
@@ -385,50 +430,24 @@ static State step(ConfLex *lx, State st) {
 
   case ST_TOP:
     r = lx_next(lx);
-    if (is_space(r)) {
-      lx_ignore(lx);
-      return ST_TOP;
-    }
-    if (r == '{') {
-      lx_ignore(lx);
-      return ST_TOP;
-    }
-    if (r == '#') {
-      lx_push(lx, ST_TOP);
-      return ST_COMMENT_START;
-    }
-    if (r == '/') {
-      s = st_comment_or_slash(lx, ST_TOP, &cm);
-      if (cm)
-        return s;
-      r = LX_EOF; /* a lone '/' is treated like end of input */
-    }
-    if (r == LX_EOF) {
-      if (lx->pos > lx->start)
-        return lx_error(lx, "Unexpected EOF.");
-      lx_emit(lx, CONF_TOK_EOF);
-      return ST_DONE;
-    }
+    if (is_space(r) || r == '{')
+      return lx_skip(lx, ST_TOP);
+    if (comment_start(lx, &r, ST_TOP, LX_EOF, &s)) /* a lone '/' reads as end of input */
+      return s;
+    if (r == LX_EOF)
+      return eof_in_quotes(lx);
     lx_backup(lx);
     lx_push(lx, ST_TOP_VALUE_END);
     return ST_KEY_START;
 
   case ST_TOP_VALUE_END:
     r = lx_next(lx);
-    if (r == '#') {
-      lx_push(lx, ST_TOP);
-      return ST_COMMENT_START;
-    }
-    if (r == '/') {
-      s = st_comment_or_slash(lx, ST_TOP, &cm);
-      return cm ? s : ST_TOP_VALUE_END; /* a lone '/' is skipped like a blank */
-    }
+    if (comment_start(lx, &r, ST_TOP, ' ', &s)) /* a lone '/' is skipped like a blank */
+      return s;
     if (is_whitespace(r))
       return ST_TOP_VALUE_END;
-    if (is_nl(r) || r == LX_EOF || r == ';' || r == ',' || r == '}') {
-      lx_ignore(lx);
-      return ST_TOP;
-    }
+    if (is_nl(r) || r == LX_EOF || r == ';' || r == ',' || r == '}')
+      return lx_skip(lx, ST_TOP);
     return lx_error_rune(lx,
                          "Expected a top-level value to end with a new line, comment or EOF, "
                          "but got '",
@@ -438,21 +457,12 @@ static State step(ConfLex *lx, State st) {
     r = lx_peek(lx);
     if (is_key_sep(r))
       return lx_error_rune(lx, "Unexpected key separator '", r, "'");
-    if (is_space(r)) {
-      lx_next(lx);
-      lx_ignore(lx);
-      return ST_KEY_START;
-    }
-    if (r == '"') {
-      lx_next(lx);
-      lx_ignore(lx);
-      return ST_DUB_QUOTED_KEY;
-    }
-    if (r == '\'') {
-      lx_next(lx);
-      lx_ignore(lx);
-      return ST_QUOTED_KEY;
-    }
+    if (is_space(r))
+      return lx_drop_next(lx, ST_KEY_START);
+    if (r == '"')
+      return lx_drop_next(lx, ST_DUB_QUOTED_KEY);
+    if (r == '\'')
+      return lx_drop_next(lx, ST_QUOTED_KEY);
     lx_ignore(lx);
     lx_next(lx);
     return ST_KEY;
@@ -462,38 +472,25 @@ static State step(ConfLex *lx, State st) {
     r = lx_peek(lx);
     if (r == (st == ST_DUB_QUOTED_KEY ? '"' : '\'')) {
       lx_emit(lx, CONF_TOK_KEY);
-      lx_next(lx);
-      lx_ignore(lx);
-      return ST_KEY_END;
+      return lx_drop_next(lx, ST_KEY_END);
     }
-    if (r == LX_EOF) {
-      if (lx->pos > lx->start)
-        return lx_error(lx, "Unexpected EOF.");
-      lx_emit(lx, CONF_TOK_EOF);
-      return ST_DONE;
-    }
+    if (r == LX_EOF)
+      return eof_in_quotes(lx);
     lx_next(lx);
     return st;
 
   case ST_INCLUDE_START:
     r = lx_next(lx);
-    if (is_whitespace(r)) {
-      lx_ignore(lx);
-      return ST_INCLUDE_START;
-    }
+    if (is_whitespace(r))
+      return lx_skip(lx, ST_INCLUDE_START);
     lx_backup(lx);
     return ST_INCLUDE;
 
   case ST_INCLUDE_QUOTED:
   case ST_INCLUDE_DUB_QUOTED:
     r = lx_next(lx);
-    if (r == (st == ST_INCLUDE_QUOTED ? '\'' : '"')) {
-      lx_backup(lx);
-      lx_emit(lx, CONF_TOK_INCLUDE);
-      lx_next(lx);
-      lx_ignore(lx);
-      return lx_pop(lx);
-    }
+    if (r == (st == ST_INCLUDE_QUOTED ? '\'' : '"'))
+      return emit_closed(lx, CONF_TOK_INCLUDE, false);
     if (r == LX_EOF)
       return lx_error(lx, st == ST_INCLUDE_QUOTED ? "Unexpected EOF in quoted include"
                                                   : "Unexpected EOF in double quoted include");
@@ -501,30 +498,18 @@ static State step(ConfLex *lx, State st) {
 
   case ST_INCLUDE_STRING:
     r = lx_next(lx);
-    if (is_nl(r) || r == LX_EOF || r == ';' || r == '}' || is_whitespace(r)) {
-      lx_backup(lx);
-      lx_emit(lx, CONF_TOK_INCLUDE);
-      return lx_pop(lx);
-    }
-    if (r == '\'') {
-      lx_backup(lx);
-      lx_emit(lx, CONF_TOK_INCLUDE);
-      lx_next(lx);
-      lx_ignore(lx);
-      return lx_pop(lx);
-    }
+    if (is_nl(r) || r == LX_EOF || r == ';' || r == '}' || is_whitespace(r))
+      return emit_before(lx, CONF_TOK_INCLUDE);
+    if (r == '\'')
+      return emit_closed(lx, CONF_TOK_INCLUDE, false);
     return ST_INCLUDE_STRING;
 
   case ST_INCLUDE:
     r = lx_next(lx);
-    if (r == '\'') {
-      lx_ignore(lx);
-      return ST_INCLUDE_QUOTED;
-    }
-    if (r == '"') {
-      lx_ignore(lx);
-      return ST_INCLUDE_DUB_QUOTED;
-    }
+    if (r == '\'')
+      return lx_skip(lx, ST_INCLUDE_QUOTED);
+    if (r == '"')
+      return lx_skip(lx, ST_INCLUDE_DUB_QUOTED);
     if (r == '[')
       return lx_error(lx, "Expected include value but found start of an array");
     if (r == '{')
@@ -552,28 +537,26 @@ static State step(ConfLex *lx, State st) {
     return ST_KEY;
 
   case ST_KEY_END:
+  case ST_MAP_KEY_END: {
+    /* blanks, then an optional '=' or ':' before the value */
+    State value = st == ST_KEY_END ? ST_VALUE : ST_MAP_VALUE;
     r = lx_next(lx);
-    if (is_space(r)) {
-      lx_ignore(lx);
-      return ST_KEY_END;
-    }
-    if (is_key_sep(r)) {
-      lx_ignore(lx);
-      return ST_VALUE;
-    }
-    if (r == LX_EOF) {
+    if (is_space(r))
+      return lx_skip(lx, st);
+    if (is_key_sep(r))
+      return lx_skip(lx, value);
+    if (r == LX_EOF && st == ST_KEY_END) {
       lx_emit(lx, CONF_TOK_EOF);
       return ST_DONE;
     }
     lx_backup(lx);
-    return ST_VALUE;
+    return value;
+  }
 
   case ST_VALUE:
     r = lx_next(lx);
-    if (is_whitespace(r)) {
-      lx_ignore(lx);
-      return ST_VALUE;
-    }
+    if (is_whitespace(r))
+      return lx_skip(lx, ST_VALUE);
     switch (r) {
     case '[':
       lx_ignore(lx);
@@ -584,17 +567,14 @@ static State step(ConfLex *lx, State st) {
       lx_emit(lx, CONF_TOK_MAP_START);
       return ST_MAP_KEY_START;
     case '\'':
-      lx_ignore(lx);
-      return ST_QUOTED_STRING;
+      return lx_skip(lx, ST_QUOTED_STRING);
     case '"':
-      lx_ignore(lx);
       lx->string_state = ST_DUB_QUOTED_STRING;
-      return ST_DUB_QUOTED_STRING;
+      return lx_skip(lx, ST_DUB_QUOTED_STRING);
     case '-':
       return ST_NEG_NUMBER_START;
     case '(':
-      lx_ignore(lx);
-      return ST_BLOCK;
+      return lx_skip(lx, ST_BLOCK);
     default:
       break;
     }
@@ -612,20 +592,10 @@ static State step(ConfLex *lx, State st) {
 
   case ST_ARRAY_VALUE:
     r = lx_next(lx);
-    if (is_space(r)) {
-      lx_ignore(lx);
-      return ST_ARRAY_VALUE;
-    }
-    if (r == '#') {
-      lx_push(lx, ST_ARRAY_VALUE);
-      return ST_COMMENT_START;
-    }
-    if (r == '/') {
-      s = st_comment_or_slash(lx, ST_ARRAY_VALUE, &cm);
-      if (cm)
-        return s;
-      r = ','; /* a lone '/' reports like a stray ',' */
-    }
+    if (is_space(r))
+      return lx_skip(lx, ST_ARRAY_VALUE);
+    if (comment_start(lx, &r, ST_ARRAY_VALUE, ',', &s)) /* a lone '/' reports like a stray ',' */
+      return s;
     if (r == ',')
       return lx_error(lx, "Unexpected array value terminator ','.");
     if (r == ']')
@@ -635,35 +605,31 @@ static State step(ConfLex *lx, State st) {
     return ST_VALUE;
 
   case ST_ARRAY_VALUE_END:
+  case ST_MAP_VALUE_END: {
+    /* after a value in [ ] or { }: blanks, comments, a separator (a map also
+     * takes ';'; a lone '/' acts as ','), or the closing bracket */
+    bool array = st == ST_ARRAY_VALUE_END;
     r = lx_next(lx);
-    if (is_whitespace(r)) {
-      lx_ignore(lx);
-      return ST_ARRAY_VALUE_END;
-    }
-    if (r == '#') {
-      lx_push(lx, ST_ARRAY_VALUE_END);
-      return ST_COMMENT_START;
-    }
-    if (r == '/') {
-      s = st_comment_or_slash(lx, ST_ARRAY_VALUE_END, &cm);
-      if (cm)
-        return s;
-      r = ','; /* a lone '/' acts as a separator */
-    }
-    if (r == ',' || is_nl(r)) {
-      lx_ignore(lx);
-      return ST_ARRAY_VALUE;
-    }
-    if (r == ']')
-      return ST_ARRAY_END;
+    if (is_whitespace(r))
+      return lx_skip(lx, st);
+    if (comment_start(lx, &r, st, ',', &s))
+      return s;
+    if (r == ',' || is_nl(r) || (!array && r == ';'))
+      return lx_skip(lx, array ? ST_ARRAY_VALUE : ST_MAP_KEY_START);
+    if (r == (array ? ']' : '}'))
+      return lx_skip(lx, array ? ST_ARRAY_END : ST_MAP_END);
     return lx_error_rune(lx,
-                         "Expected an array value terminator \",\" or an array terminator \"]\", "
-                         "but got '",
+                         array ? "Expected an array value terminator \",\" or an array terminator \"]\", "
+                                 "but got '"
+                               : "Expected a map value terminator \",\" or a map terminator \"}\", "
+                                 "but got '",
                          r, "' instead.");
+  }
 
   case ST_ARRAY_END:
+  case ST_MAP_END:
     lx_ignore(lx);
-    lx_emit(lx, CONF_TOK_ARRAY_END);
+    lx_emit(lx, st == ST_ARRAY_END ? CONF_TOK_ARRAY_END : CONF_TOK_MAP_END);
     return lx_pop(lx);
 
   case ST_MAP_KEY_START:
@@ -672,35 +638,19 @@ static State step(ConfLex *lx, State st) {
       return lx_error_rune(lx, "Unexpected key separator '", r, "'.");
     if (r == ']')
       return lx_error_rune(lx, "Unexpected array end '", r, "' processing map.");
-    if (is_space(r)) {
+    if (is_space(r))
+      return lx_drop_next(lx, ST_MAP_KEY_START);
+    if (r == '}')
+      return lx_drop_next(lx, ST_MAP_END);
+    if (r == '#' || r == '/') {
       lx_next(lx);
-      lx_ignore(lx);
-      return ST_MAP_KEY_START;
-    }
-    if (r == '}') {
-      lx_next(lx);
-      lx_ignore(lx);
-      return ST_MAP_END;
-    }
-    if (r == '#') {
-      lx_next(lx);
-      lx_push(lx, ST_MAP_KEY_START);
-      return ST_COMMENT_START;
-    }
-    if (r == '/') {
-      lx_next(lx);
-      s = st_comment_or_slash(lx, ST_MAP_KEY_START, &cm);
-      if (cm)
+      if (comment_start(lx, &r, ST_MAP_KEY_START, '/', &s))
         return s;
       /* otherwise the '/' is dropped and the key starts after it */
     } else if (r == '\'') {
-      lx_next(lx);
-      lx_ignore(lx);
-      return ST_MAP_QUOTED_KEY;
+      return lx_drop_next(lx, ST_MAP_QUOTED_KEY);
     } else if (r == '"') {
-      lx_next(lx);
-      lx_ignore(lx);
-      return ST_MAP_DUB_QUOTED_KEY;
+      return lx_drop_next(lx, ST_MAP_DUB_QUOTED_KEY);
     } else if (r == LX_EOF) {
       return lx_error(lx, "Unexpected EOF processing map.");
     }
@@ -717,9 +667,7 @@ static State step(ConfLex *lx, State st) {
                               : "Unexpected EOF processing double quoted map key.");
     if (r == (st == ST_MAP_QUOTED_KEY ? '\'' : '"')) {
       lx_emit(lx, CONF_TOK_KEY);
-      lx_next(lx);
-      lx_ignore(lx);
-      return ST_MAP_KEY_END;
+      return lx_drop_next(lx, ST_MAP_KEY_END);
     }
     lx_next(lx);
     return st;
@@ -737,84 +685,24 @@ static State step(ConfLex *lx, State st) {
     lx_next(lx);
     return ST_MAP_KEY;
 
-  case ST_MAP_KEY_END:
-    r = lx_next(lx);
-    if (is_space(r)) {
-      lx_ignore(lx);
-      return ST_MAP_KEY_END;
-    }
-    if (is_key_sep(r)) {
-      lx_ignore(lx);
-      return ST_MAP_VALUE;
-    }
-    lx_backup(lx);
-    return ST_MAP_VALUE;
-
   case ST_MAP_VALUE:
     r = lx_next(lx);
-    if (is_space(r)) {
-      lx_ignore(lx);
-      return ST_MAP_VALUE;
-    }
+    if (is_space(r))
+      return lx_skip(lx, ST_MAP_VALUE);
     if (r == ',')
       return lx_error(lx, "Unexpected map value terminator \",\".");
-    if (r == '}') {
-      lx_ignore(lx);
-      return ST_MAP_END;
-    }
+    if (r == '}')
+      return lx_skip(lx, ST_MAP_END);
     lx_backup(lx);
     lx_push(lx, ST_MAP_VALUE_END);
     return ST_VALUE;
 
-  case ST_MAP_VALUE_END:
-    r = lx_next(lx);
-    if (is_whitespace(r)) {
-      lx_ignore(lx);
-      return ST_MAP_VALUE_END;
-    }
-    if (r == '#') {
-      lx_push(lx, ST_MAP_VALUE_END);
-      return ST_COMMENT_START;
-    }
-    if (r == '/') {
-      s = st_comment_or_slash(lx, ST_MAP_VALUE_END, &cm);
-      if (cm)
-        return s;
-      r = ','; /* a lone '/' acts as a separator */
-    }
-    if (r == ';' || r == ',' || is_nl(r)) {
-      lx_ignore(lx);
-      return ST_MAP_KEY_START;
-    }
-    if (r == '}') {
-      lx_ignore(lx);
-      return ST_MAP_END;
-    }
-    return lx_error_rune(lx,
-                         "Expected a map value terminator \",\" or a map terminator \"}\", "
-                         "but got '",
-                         r, "' instead.");
-
-  case ST_MAP_END:
-    lx_ignore(lx);
-    lx_emit(lx, CONF_TOK_MAP_END);
-    return lx_pop(lx);
-
   case ST_QUOTED_STRING:
     r = lx_next(lx);
-    if (r == '\'') {
-      lx_backup(lx);
-      lx_emit(lx, CONF_TOK_STRING);
-      lx_next(lx);
-      lx_ignore(lx);
-      return lx_pop(lx);
-    }
-    if (r == LX_EOF) {
-      if (lx->pos > lx->start)
-        return lx_error(lx, "Unexpected EOF.");
-      lx_emit(lx, CONF_TOK_EOF);
-      return ST_DONE;
-    }
+    if (r == '\'')
+      return emit_closed(lx, CONF_TOK_STRING, false);
+    if (r == LX_EOF)
+      return eof_in_quotes(lx);
     return ST_QUOTED_STRING;
 
   case ST_DUB_QUOTED_STRING:
@@ -823,19 +711,10 @@ static State step(ConfLex *lx, State st) {
       add_current_part(lx, 1);
       return ST_STRING_ESCAPE;
     }
-    if (r == '"') {
-      lx_backup(lx);
-      lx_emit_string(lx);
-      lx_next(lx);
-      lx_ignore(lx);
-      return lx_pop(lx);
-    }
-    if (r == LX_EOF) {
-      if (lx->pos > lx->start)
-        return lx_error(lx, "Unexpected EOF.");
-      lx_emit(lx, CONF_TOK_EOF);
-      return ST_DONE;
-    }
+    if (r == '"')
+      return emit_closed(lx, CONF_TOK_STRING, true);
+    if (r == LX_EOF)
+      return eof_in_quotes(lx);
     return ST_DUB_QUOTED_STRING;
 
   case ST_STRING:
@@ -857,13 +736,8 @@ static State step(ConfLex *lx, State st) {
         lx_emit_string(lx);
       return lx_pop(lx);
     }
-    if (r == '\'') {
-      lx_backup(lx);
-      lx_emit_string(lx);
-      lx_next(lx);
-      lx_ignore(lx);
-      return lx_pop(lx);
-    }
+    if (r == '\'')
+      return emit_closed(lx, CONF_TOK_STRING, true);
     return ST_STRING;
 
   case ST_BLOCK:
@@ -881,11 +755,7 @@ static State step(ConfLex *lx, State st) {
       r = lx_next(lx);
       if (r == '\n' || r == LX_EOF) {
         lx_backup(lx);
-        lx_backup(lx);
-        lx_emit(lx, CONF_TOK_STRING);
-        lx_next(lx);
-        lx_ignore(lx);
-        return lx_pop(lx);
+        return emit_closed(lx, CONF_TOK_STRING, false);
       }
       lx_backup(lx);
       return ST_BLOCK;
@@ -963,9 +833,7 @@ static State step(ConfLex *lx, State st) {
       lx->string_state = ST_STRING;
       return ST_STRING;
     }
-    lx_backup(lx);
-    lx_emit(lx, CONF_TOK_INTEGER);
-    return lx_pop(lx);
+    return emit_before(lx, CONF_TOK_INTEGER);
 
   case ST_CONVENIENT_NUMBER:
     r = lx_next(lx);
@@ -1008,9 +876,7 @@ static State step(ConfLex *lx, State st) {
       return ST_FLOAT_START;
     if (is_number_suffix(r))
       return ST_CONVENIENT_NUMBER;
-    lx_backup(lx);
-    lx_emit(lx, CONF_TOK_INTEGER);
-    return lx_pop(lx);
+    return emit_before(lx, CONF_TOK_INTEGER);
 
   case ST_FLOAT_START:
     r = lx_next(lx);
@@ -1025,17 +891,13 @@ static State step(ConfLex *lx, State st) {
       return ST_FLOAT;
     if (r == '.')
       return ST_IP_ADDR; /* "1.2.3..." was an address after all */
-    lx_backup(lx);
-    lx_emit(lx, CONF_TOK_FLOAT);
-    return lx_pop(lx);
+    return emit_before(lx, CONF_TOK_FLOAT);
 
   case ST_IP_ADDR:
     r = lx_next(lx);
     if (is_digit(r) || r == '.' || r == ':' || r == '-')
       return ST_IP_ADDR;
-    lx_backup(lx);
-    lx_emit(lx, CONF_TOK_STRING);
-    return lx_pop(lx);
+    return emit_before(lx, CONF_TOK_STRING);
 
   case ST_COMMENT_START:
     lx_ignore(lx);

@@ -57,15 +57,10 @@ int main(int argc, char **argv) {
     opts_free(opts);
     return 1;
   }
-  LogConfig lc = {.debug = opts->debug,
-                  .trace = opts->trace,
-                  .trace_verbose = opts->trace_verbose,
-                  .logtime = opts->logtime,
-                  .logtime_utc = opts->logtime_utc,
-                  .file = opts->log_file};
   g_autofree char *log_error_text = NULL;
-  if (!log_configure(&lc, &log_error_text)) {
-    fprintf(stderr, "cnatsd: %s\n", log_error_text);
+  if (!log_apply_options(opts, &log_error_text)) {
+    /* nats-server's logger setup dies through Go's log.Fatalf. */
+    log_print_std(log_error_text);
     opts_free(opts);
     return 1;
   }

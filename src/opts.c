@@ -51,6 +51,7 @@ void opts_free(Options *o) {
   g_free(o->ports_file_dir);
   g_free(o->config_file);
   g_free(o->log_file);
+  g_free(o->remote_syslog);
   g_free(o->http_host);
   g_free(o->http_base_path);
   g_free(o->username);
@@ -168,6 +169,10 @@ static const FlagSpec flag_table[] = {
     {"t", FLAG_BOOL, OFF(check_config), 0, true},
     {"l|log", FLAG_STRING, OFF(log_file), 0, true},
     {"T|logtime", FLAG_BOOL, OFF(logtime), 0, true},
+    {"logtime_utc", FLAG_BOOL, OFF(logtime_utc), 0, true},  /* 2.10 */
+    {"s|syslog", FLAG_BOOL, OFF(syslog), 0, true},
+    {"r|remote_syslog", FLAG_STRING, OFF(remote_syslog), 0, true},
+    {"log_size_limit", FLAG_INT64, OFF(log_size_limit), 0, true},
     {"D|debug", FLAG_BOOL, OFF(debug), 0, true},
     {"V|trace", FLAG_BOOL, OFF(trace), 0, true},
     {"VV", FLAG_SPECIAL, 0, SP_VV, true},
@@ -184,9 +189,6 @@ static const FlagSpec flag_table[] = {
     /* Flags of later work (configuration/auth/TLS/cluster/JetStream issues):
      * refused with a clear message instead of silently ignored. */
     {"ms|https_port", FLAG_INT, OFF(https_port), 0, true},
-    {"s|syslog", FLAG_BOOL, 0, 0, false},
-    {"r|remote_syslog", FLAG_STRING, 0, 0, false},
-    {"log_size_limit", FLAG_STRING, 0, 0, false},
     {"max_traced_msg_len", FLAG_INT64, OFF(max_traced_msg_len), 0, true},
     {"js|jetstream", FLAG_BOOL, 0, 0, false},
     {"sd|store_dir", FLAG_STRING, 0, 0, false},
@@ -228,11 +230,15 @@ static const char usage_text[] =
     "Logging Options:\n"
     "    -l, --log <file>                 File to redirect log output\n"
     "    -T, --logtime                    Timestamp log entries (default: true)\n"
+    "        --logtime_utc                Timestamps in UTC instead of local time\n"
+    "    -s, --syslog                     Log to syslog\n"
+    "    -r, --remote_syslog <addr>       Syslog server addr (udp://localhost:514)\n"
     "    -D, --debug                      Enable debugging output\n"
     "    -V, --trace                      Trace the raw protocol\n"
     "    -VV                              Verbose trace (traces system account as well)\n"
     "    -DV                              Debug and trace\n"
     "    -DVV                             Debug and verbose trace (traces system account as well)\n"
+    "        --log_size_limit <limit>     Logfile size limit (default: auto)\n"
     "        --max_traced_msg_len <len>   Maximum printable length for traced messages (default: unlimited)\n"
     "\n"
     "Authorization Options:\n"
@@ -252,7 +258,7 @@ static const char usage_text[] =
     "    -v, --version                    Show version\n"
     "\n"
     "Not yet supported (accepted by nats-server; refused here with an error):\n"
-    "    -s, -r, --log_size_limit, -js, -sd,\n"
+    "    -js, -sd,\n"
     "    --routes, --cluster*, --no_advertise,\n"
     "    --connect_retries, --profile\n"
     "\n";
@@ -451,14 +457,20 @@ OptsAction opts_parse_args(Options *o, int argc, char **argv, char **signal_cmd)
             *signal_cmd = g_strdup(value);
             break;
           case SP_DV:
-            o->debug = o->trace = true;
-            break;
           case SP_VV:
-            o->trace = o->trace_verbose = true;
+          case SP_DVV: {
+            /* Boolean flags like -D: "-DV=false" turns both off, as in Go. */
+            bool b = true;
+            if (value && !parse_go_bool(value, &b)) {
+              fprintf(stderr, "invalid boolean value \"%s\" for -%.*s: parse error\n", value, (int)name_len, name);
+              fputs(usage_text, stdout);
+              return OPTS_EXIT_ERROR;
+            }
+            o->trace = b;
+            if (f->special != SP_VV) o->debug = b;
+            if (f->special != SP_DV) o->trace_verbose = b;
             break;
-          case SP_DVV:
-            o->debug = o->trace = o->trace_verbose = true;
-            break;
+          }
         }
         break;
     }
@@ -513,6 +525,11 @@ static const OptSpec opt_table[] = {
     {"logtime", OPT_BOOL, OFF(logtime), true, 0},
     {"disable_sublist_cache|no_sublist_cache", OPT_BOOL, OFF(no_sublist_cache), false, 0},
     {"logfile|log_file", OPT_STRING, OFF(log_file), true, 0},
+    {"logfile_size_limit|log_size_limit", OPT_INT, OFF(log_size_limit), true, 0},
+    {"logfile_max_num|log_max_num", OPT_INT, OFF(log_max_num), true, 0},  /* 2.10 */
+    {"logtime_utc", OPT_BOOL, OFF(logtime_utc), true, 0},                  /* 2.10 */
+    {"syslog", OPT_BOOL, OFF(syslog), true, 0},
+    {"remote_syslog", OPT_STRING, OFF(remote_syslog), true, 0},
     {"pidfile|pid_file", OPT_STRING, OFF(pid_file), false, 0},
     {"ports_file_dir", OPT_STRING, OFF(ports_file_dir), false, 0},
     {"max_control_line", OPT_INT, OFF(max_control_line), true, 0},
@@ -546,7 +563,7 @@ static const OptSpec opt_table[] = {
     {"no_system_account|no_system|no_sys_acc", OPT_BOOL, OFF(no_system_account), false, 0},
     /* Keys of features still to come: refused with a clear error, never ignored. */
     {"mappings|maps|cluster|"
-     "gateway|leaf|leafnodes|store_dir|storedir|jetstream|logfile_size_limit|log_size_limit|syslog|remote_syslog|"
+     "gateway|leaf|leafnodes|store_dir|storedir|jetstream|"
      "prof_port|ocsp|operator|operators|"
      "roots|root|root_operators|root_operator|resolver|account_resolver|accounts_resolver|resolver_tls|"
      "resolver_preload|resolver_pinned_accounts|trusted|trusted_keys|websocket|ws|mqtt|"
@@ -794,6 +811,7 @@ static void apply_key(Options *o, const char *key, const ConfValue *v, GPtrArray
       break;
     case OPT_BOOL:
       if (want_kind(errors, v, CONF_BOOL, "bool")) *(bool *)field = conf_value_bool(v);
+      if (field == (char *)&o->trace_verbose) o->trace = o->trace_verbose;  /* Go sets both */
       break;
     case OPT_STRING:
       if (want_kind(errors, v, CONF_STRING, "string")) {

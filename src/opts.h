@@ -17,6 +17,10 @@ struct Options {
   char *ports_file_dir;       /* owned */
   char *config_file;          /* owned; -c */
   char *log_file;             /* owned; -l */
+  int64_t log_size_limit;     /* logfile_size_limit / --log_size_limit; 0 = no rotation */
+  int64_t log_max_num;        /* logfile_max_num (2.10); 0 = keep every rotated file */
+  bool syslog;                /* -s */
+  char *remote_syslog;        /* owned; -r */
   bool debug, trace, trace_verbose, logtime, logtime_utc;
   bool check_config;          /* -t */
   int http_port;              /* -m: 0 = off, -1 = random */

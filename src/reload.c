@@ -107,6 +107,9 @@ static const ReloadField reload_fields[] = {
     {"PortsFileDir", FK_STRING, OFF(ports_file_dir), FR_APPLY, RELOAD_PORTS_FILE_DIR,
      "Reloaded: ports_file_dir = %s"},
     {"LogFile", FK_STRING, OFF(log_file), FR_APPLY, RELOAD_LOGGING, "Reloaded: log_file = %s"},
+    {"LogSizeLimit", FK_INT64, OFF(log_size_limit), FR_REFUSE, 0, NULL},
+    {"Syslog", FK_BOOL, OFF(syslog), FR_APPLY, RELOAD_LOGGING, "Reloaded: syslog = %s"},
+    {"RemoteSyslog", FK_STRING, OFF(remote_syslog), FR_APPLY, RELOAD_LOGGING, "Reloaded: remote_syslog = %s"},
     {"TLSTimeout", FK_FLOAT, OFF(tls_timeout), FR_APPLY, RELOAD_LOG_ONLY, "Reloaded: tls timeout = %s"},
     {"TLSMap", FK_BOOL, OFF(tls_map), FR_REFUSE, 0, NULL},
     {"TLSConfig", FK_NONE, OFF(tls_config), FR_TLS_CONFIG, RELOAD_TLS, "Reloaded: tls = %s"},
@@ -426,18 +429,9 @@ static void apply_pid_file(Server *s) {
   }
 }
 
-static void apply_logging(Server *s, const Options *old_opts) {
-  /* log_configure keeps the current sink when given no file: drop the old
-   * file first so that output goes back to stderr, as Go's does. */
-  if (old_opts->log_file && !s->opts->log_file) log_close();
-  LogConfig lc = {.debug = s->opts->debug,
-                  .trace = s->opts->trace,
-                  .trace_verbose = s->opts->trace_verbose,
-                  .logtime = s->opts->logtime,
-                  .logtime_utc = s->opts->logtime_utc,
-                  .file = s->opts->log_file};
+static void apply_logging(Server *s) {
   g_autofree char *error = NULL;
-  if (!log_configure(&lc, &error)) log_error("%s", error);
+  if (!log_apply_options(s->opts, &error)) log_error("%s", error);
 }
 
 static void apply_changes(Server *s, const Options *old_opts, GPtrArray *changes) {
@@ -465,7 +459,7 @@ static void apply_changes(Server *s, const Options *old_opts, GPtrArray *changes
     if (c->log_line) log_info("%s", c->log_line);
   }
   if (payload || control_line) apply_limits_to_clients(s, payload, control_line);
-  if (logging) apply_logging(s, old_opts);
+  if (logging) apply_logging(s);
   /* Go rebuilds accounts and rechecks every client on every reload (users
    * and accounts always count as changed); so do we. */
   if (auth) {

@@ -20,6 +20,7 @@
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
@@ -436,9 +437,18 @@ static gboolean on_sigterm(gpointer data) {
 static gboolean on_sigusr1(gpointer data) {
   log_debug("Trapped \"user defined signal 1\" signal");
   Server *s = data;
-  if (!s->opts->log_file) log_info("File log re-open ignored, not a file logger");
-  else if (!log_reopen()) log_error("Failed to reopen log file");
-  else log_info("File log re-opened");
+  (void)s;
+  if (!log_is_file()) {
+    log_info("File log re-open ignored, not a file logger");
+    return G_SOURCE_CONTINUE;
+  }
+  g_autofree char *error = NULL;
+  if (!log_reopen(&error)) {
+    /* nats-server dies here (log.Fatalf in its file logger). */
+    log_print_std(error);
+    exit(1);
+  }
+  log_info("File log re-opened");
   return G_SOURCE_CONTINUE;
 }
 

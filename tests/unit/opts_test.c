@@ -1,5 +1,6 @@
 /* opts_test.c — command line parsing with Go flag rules, and durations. */
 #include <glib.h>
+#include <glib/gstdio.h>
 
 #include "const.h"
 #include "opts.h"
@@ -25,6 +26,55 @@ static void test_flags(void) {
   g_assert_cmpint(parse(o, "cnatsd --port=-1 --net 0.0.0.0 -VV", &sig), ==, OPTS_RUN);
   g_assert_cmpint(o->port, ==, -1);
   g_assert_true(o->trace_verbose);
+}
+
+/* R124/R182/R181: logging flags, with Go's "-DV=false" for the combined ones. */
+static void test_logging_flags(void) {
+  g_autoptr(Options) o = opts_new_default();
+  char *sig = NULL;
+  g_assert_false(o->syslog);
+  g_assert_cmpint(parse(o, "cnatsd -s -r udp://h:514 --log_size_limit 1024 -l /tmp/x.log --logtime_utc", &sig), ==,
+                  OPTS_RUN);
+  g_assert_true(o->syslog);
+  g_assert_cmpstr(o->remote_syslog, ==, "udp://h:514");
+  g_assert_cmpint(o->log_size_limit, ==, 1024);
+  g_assert_cmpstr(o->log_file, ==, "/tmp/x.log");
+  g_assert_true(o->logtime_utc);
+  g_assert_cmpint(parse(o, "cnatsd --syslog=false --remote_syslog tcp://h:1", &sig), ==, OPTS_RUN);
+  g_assert_false(o->syslog);
+  g_assert_cmpstr(o->remote_syslog, ==, "tcp://h:1");
+  g_assert_cmpint(parse(o, "cnatsd -DVV", &sig), ==, OPTS_RUN);
+  g_assert_true(o->debug && o->trace && o->trace_verbose);
+  g_assert_cmpint(parse(o, "cnatsd -VV=false", &sig), ==, OPTS_RUN);
+  g_assert_true(o->debug);
+  g_assert_false(o->trace || o->trace_verbose);
+  g_assert_cmpint(parse(o, "cnatsd -DV -DV=false", &sig), ==, OPTS_RUN);
+  g_assert_false(o->debug || o->trace);
+}
+
+/* Config keys of the logging section; trace_verbose also sets trace, as in Go. */
+static void test_logging_keys(void) {
+  g_autofree char *dir = g_dir_make_tmp("opts-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename(dir, "s.conf", NULL);
+  g_assert_true(g_file_set_contents(path,
+                                    "logfile: /tmp/a.log\nlogfile_size_limit: 10KB\nlogfile_max_num: 3\n"
+                                    "syslog: true\nremote_syslog: \"udp://h:514\"\nlogtime_utc: true\n"
+                                    "trace_verbose: true\n",
+                                    -1, NULL));
+  g_autoptr(Options) o = opts_new_default();
+  g_autofree char *report = NULL;
+  g_assert_true(opts_load_config(o, path, TRUE, &report));
+  g_assert_cmpstr(o->log_file, ==, "/tmp/a.log");
+  g_assert_cmpint(o->log_size_limit, ==, 10 * 1024);
+  g_assert_cmpint(o->log_max_num, ==, 3);
+  g_assert_true(o->syslog && o->logtime_utc && o->trace && o->trace_verbose);
+  g_assert_cmpstr(o->remote_syslog, ==, "udp://h:514");
+  g_assert_true(g_file_set_contents(path, "log_size_limit: 1\nlog_file: x\n", -1, NULL));
+  g_autoptr(Options) o2 = opts_new_default();
+  g_assert_true(opts_load_config(o2, path, TRUE, &report));
+  g_assert_cmpint(o2->log_size_limit, ==, 1);
+  g_unlink(path);
+  g_rmdir(dir);
 }
 
 static void test_signal(void) {
@@ -88,6 +138,8 @@ int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/opts/flags", test_flags);
   g_test_add_func("/opts/signal", test_signal);
+  g_test_add_func("/opts/R124/logging-flags", test_logging_flags);
+  g_test_add_func("/opts/R181/logging-keys", test_logging_keys);
   g_test_add_func("/opts/errors", test_errors);
   g_test_add_func("/opts/duration", test_duration);
   g_test_add_func("/opts/format-duration", test_format_duration);
