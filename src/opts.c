@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accounts_conf.h"
 #include "auth.h"
 #include "conf_parse.h"
 #include "const.h"
@@ -58,6 +59,7 @@ void opts_free(Options *o) {
   g_free(o->system_account);
   if (o->users) g_ptr_array_unref(o->users);
   if (o->accounts) g_ptr_array_unref(o->accounts);
+  accounts_conf_free(o->mappings);
   g_free(o);
 }
 
@@ -399,6 +401,7 @@ typedef enum OptKind {
   OPT_HTTP_LISTEN,       /* the same, for the monitoring listener */
   OPT_AUTHORIZATION,     /* authorization {} (auth.c) */
   OPT_ACCOUNTS,          /* accounts {} (auth.c) */
+  OPT_MAPPINGS,          /* mappings {} for $G (accounts_conf.c) */
   OPT_UNSUPPORTED,       /* a nats-server key whose feature cnatsd does not have yet */
 } OptKind;
 
@@ -443,11 +446,12 @@ static const OptSpec opt_table[] = {
     {"http_base_path", OPT_STRING, OFF(http_base_path), false, 0},
     {"authorization", OPT_AUTHORIZATION, 0, true, 0},
     {"accounts", OPT_ACCOUNTS, 0, true, 0},
+    {"mappings|maps", OPT_MAPPINGS, 0, true, 0},
     {"no_auth_user", OPT_STRING, OFF(no_auth_user), true, 0},
     {"system_account|system", OPT_STRING, OFF(system_account), false, 0},
     {"no_system_account|no_system|no_sys_acc", OPT_BOOL, OFF(no_system_account), false, 0},
     /* Keys of features still to come: refused with a clear error, never ignored. */
-    {"mappings|maps|https|https_port|cluster|"
+    {"https|https_port|cluster|"
      "gateway|leaf|leafnodes|store_dir|storedir|jetstream|logfile_size_limit|log_size_limit|syslog|remote_syslog|"
      "prof_port|max_sub_tokens|max_subscription_tokens|tls|ocsp|allow_non_tls|operator|operators|"
      "roots|root|root_operators|root_operator|resolver|account_resolver|accounts_resolver|resolver_tls|"
@@ -561,6 +565,10 @@ static void apply_key(Options *o, const char *key, const ConfValue *v, GPtrArray
       break;
     case OPT_ACCOUNTS:
       auth_conf_parse_accounts(o, v, errors, warnings);
+      break;
+    case OPT_MAPPINGS:
+      if (!o->mappings) o->mappings = accounts_conf_new();
+      accounts_conf_parse_mappings(o->mappings, "$G", v, errors);
       break;
     case OPT_UNSUPPORTED:
       report_at(errors, v, "field \"%s\" is not supported by cnatsd yet", key);

@@ -45,6 +45,7 @@ struct Options {
   bool no_system_account;
   GPtrArray *users;           /* owned AuthUser*: password and nkey users; NULL = none */
   GPtrArray *accounts;        /* owned AuthAccountConf*, in config order; NULL = none */
+  struct AccountsConf *mappings; /* owned: top-level mappings{} for $G (accounts_conf.c); NULL = none */
 };
 
 /* What main should do after parsing the command line. */

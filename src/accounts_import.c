@@ -1,0 +1,402 @@
+/* accounts_import.c — imports at run time (nats-server client.go
+ * addShadowSubscriptions/addShadowSub, processServiceImport, and the
+ * response half of accounts.go: newServiceReply, addRespServiceImport,
+ * processServiceImportResponse, checkExpiredResponses).
+ *
+ * Protocol loop thread only.  Callers: client.c (SUB/UNSUB/close and
+ * delivery), auth.c (server setup).
+ *
+ * Stream imports: a subscription in an importing account gets a "shadow"
+ * copy in the exporting account's sublist (same client and sid, subject
+ * mapped back to the exported one); delivery through a shadow maps the
+ * subject forward again.  Service imports: an internal subscription on
+ * the import's subject in the importing account forwards each request
+ * into the exporting account, with the reply subject replaced by a fresh
+ * "_R_.<acct>.<id>" one; the exporting account's internal "_R_.<acct>.>"
+ * subscription routes answers back to the requester's reply subject.  A
+ * singleton response mapping goes after the first answer; streamed and
+ * chunked ones after the export's response threshold (swept by a timer),
+ * or at once when nothing took a message. */
+#include <stdio.h>
+#include <string.h>
+
+#include "accounts.h"
+#include "client.h"
+#include "log.h"
+#include "server.h"
+#include "subject.h"
+#include "subject_transform.h"
+#include "sublist.h"
+#include "subscription.h"
+
+static const char DIGITS[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+#define REQUEST_INFO_HDR "Nats-Request-Info"
+#define HDR_LINE "NATS/1.0\r\n"
+#define MAX_IMPORT_CHAIN 16
+
+void account_service_import_free(ServiceImport *si);  /* accounts.c */
+
+/* ---- stream imports: shadow subscriptions -------------------------------- */
+
+static char *join_tokens(char **t) { return g_strjoinv(".", t); }
+
+static void add_shadow(Client *c, Subscription *sub, StreamImport *im, const char *overlap, bool dyn) {
+  g_autofree char *subj = NULL;
+  if (!im->use_pub && dyn && im->tr) {
+    if (!im->rtr) im->rtr = subject_transform_reverse(im->tr);
+    if (!im->rtr) return;
+    const char *s = overlap ? overlap : sub->subject;
+    subj = subject_transform_apply_dup(im->rtr, s, strlen(s));
+  } else if (!im->use_pub || overlap || !dyn) {
+    subj = g_strdup(overlap ? overlap : im->from);
+  } else {
+    subj = g_strdup(sub->subject);
+  }
+  if (c) log_debug(CLIENT_LOG_FMT "Creating import subscription on \"%s\" from account \"%s\"", CLIENT_LOG_ARGS(c), subj,
+                   im->acc->name);
+  Subscription *nsub = subscription_new(sub->client, subj, strlen(subj), sub->queue, sub->queue ? sub->queue_len : 0,
+                                        sub->sid, sub->sid_len);
+  nsub->im = im;
+  if (sublist_insert(im->acc->sublist, nsub) != 0) {
+    if (c) log_error(CLIENT_LOG_FMT "Could not add shadow import subscription for account \"%s\"", CLIENT_LOG_ARGS(c),
+                     im->acc->name);
+    subscription_unref(nsub);
+    return;
+  }
+  sub->shadow = g_renew(Subscription *, sub->shadow, sub->nshadow + 1);
+  sub->shadow[sub->nshadow++] = nsub;  /* our reference */
+}
+
+void accounts_import_sub_added(Account *acc, Subscription *sub) {
+  Client *c = sub->client;
+  const char *subj = sub->subject;
+  g_auto(GStrv) tokens = g_strsplit(subj, ".", -1);
+  guint ntok = g_strv_length(tokens);
+  bool has_wc = false;
+  for (guint i = 0; i < ntok; i++) has_wc |= strcmp(tokens[i], "*") == 0;
+  if (ntok && strcmp(tokens[ntok - 1], ">") == 0) has_wc = true;
+  for (guint k = 0; k < acc->stream_imports->len; k++) {
+    StreamImport *im = acc->stream_imports->pdata[k];
+    if (strcmp(subj, im->to) == 0) {
+      add_shadow(c, sub, im, NULL, false);
+      continue;
+    }
+    if (subject_is_subset(subj, strlen(subj), im->to, strlen(im->to))) {
+      add_shadow(c, sub, im, NULL, true);
+    } else if (has_wc) {
+      if (subject_is_subset(im->to, strlen(im->to), subj, strlen(subj))) {
+        add_shadow(c, sub, im, NULL, false);
+        continue;
+      }
+      /* Partial overlap: narrow the subscription's wildcards with the
+       * import's literals (Go's overlap subject). */
+      g_auto(GStrv) t = g_strsplit(subj, ".", -1);
+      g_auto(GStrv) it = g_strsplit(im->to, ".", -1);
+      guint nt = g_strv_length(t), nit = g_strv_length(it);
+      for (guint i = 0; i < nt && i < nit; i++)
+        if (strcmp(t[i], "*") == 0 && strcmp(it[i], ">") != 0) g_free(t[i]), t[i] = g_strdup(it[i]);
+      GPtrArray *v = g_ptr_array_new();
+      for (guint i = 0; i < nt; i++) g_ptr_array_add(v, t[i]);
+      if (strcmp(t[nt - 1], ">") == 0 && nit >= nt) {
+        v->pdata[nt - 1] = it[nt - 1];
+        for (guint i = nt; i < nit; i++) g_ptr_array_add(v, it[i]);
+      }
+      g_ptr_array_add(v, NULL);
+      g_autofree char *ov = join_tokens((char **)v->pdata);
+      g_ptr_array_free(v, TRUE);
+      if (subject_is_subset(ov, strlen(ov), im->to, strlen(im->to))) add_shadow(c, sub, im, ov, true);
+    }
+  }
+}
+
+void accounts_import_sub_removed(Subscription *sub) {
+  for (uint32_t i = 0; i < sub->nshadow; i++) {
+    Subscription *ns = sub->shadow[i];
+    if (!ns->closed && ns->im) sublist_remove(ns->im->acc->sublist, ns);
+    ns->closed = true;
+    subscription_unref(ns);
+  }
+  g_free(sub->shadow);
+  sub->shadow = NULL;
+  sub->nshadow = 0;
+}
+
+bool accounts_import_delivery_subject(const StreamImport *im, const char **subject, size_t *len, char *buf,
+                                      size_t cap, char **heap) {
+  if (im->tr) {
+    size_t n = subject_transform_apply(im->tr, *subject, *len, buf, cap);
+    if (n > cap) {
+      *heap = g_malloc(n);
+      subject_transform_apply(im->tr, *subject, *len, *heap, n);
+      *subject = *heap;
+    } else {
+      *subject = buf;
+    }
+    *len = n;
+  } else if (!im->use_pub) {
+    *subject = im->to;
+    *len = strlen(im->to);
+  }
+  return *len > 0;
+}
+
+/* ---- service imports ------------------------------------------------------ */
+
+static void process_service_import(Client *c, ServiceImport *si, Account *acc, const ParserPub *m,
+                                   const char *payload);
+
+static void si_icb(Subscription *sub, Client *pub, Account *acc, const ParserPub *m, const char *payload) {
+  process_service_import(pub, sub->icb_data, acc, m, payload);
+}
+
+/* Go processServiceImportResponse: the exporter's "_R_.x.>" subscription. */
+static void resp_icb(Subscription *sub, Client *pub, Account *acc, const ParserPub *m, const char *payload) {
+  Account *a = sub->icb_data;
+  if (!a->responses) return;
+  g_autofree char *key = g_strndup(m->subject, m->subject_len);
+  ServiceImport *si = g_hash_table_lookup(a->responses, key);
+  if (!si || si->invalid) return;
+  process_service_import(pub, si, a, m, payload);
+}
+
+static uint64_t rnd(Account *a) {
+  uint64_t x = a->prand;
+  x ^= x << 13;
+  x ^= x >> 7;
+  x ^= x << 17;
+  return a->prand = x;
+}
+
+static Subscription *internal_sub(Account *a, const char *subject, void *data,
+                                  void (*cb)(Subscription *, Client *, Account *, const ParserPub *, const char *)) {
+  char sid[24];
+  int n = snprintf(sid, sizeof sid, "%" G_GUINT64_FORMAT, ++a->isid);
+  Subscription *sub = subscription_new(NULL, subject, strlen(subject), NULL, 0, sid, (size_t)n);
+  sub->icb = cb;
+  sub->icb_data = data;
+  if (sublist_insert(a->sublist, sub) != 0) {
+    subscription_unref(sub);
+    return NULL;
+  }
+  return sub;  /* the caller's reference */
+}
+
+/* Go newServiceReply: "_R_.<6>." prefix per account (with its wildcard
+ * subscription) plus 6 random characters.  (transfer full) */
+static char *new_service_reply(Account *a) {
+  if (!a->si_reply) {
+    char b[12] = "_R_.";
+    uint64_t l = rnd(a);
+    for (int i = 4; i < 10; i++, l /= 62) b[i] = DIGITS[l % 62];
+    b[10] = '.';
+    b[11] = '\0';
+    a->si_reply = g_strdup(b);
+    g_autofree char *wc = g_strconcat(b, ">", NULL);
+    a->resp_sub = internal_sub(a, wc, a, resp_icb);
+  }
+  char id[7];
+  uint64_t l = rnd(a);
+  for (int i = 0; i < 6; i++, l /= 62) id[i] = DIGITS[l % 62];
+  id[6] = '\0';
+  return g_strconcat(a->si_reply, id, NULL);
+}
+
+static void remove_resp(Account *a, ServiceImport *rsi) {
+  if (rsi && a->responses) g_hash_table_remove(a->responses, rsi->from);
+}
+
+static void resp_timer_fired(void *data);
+
+static void arm_resp_timer(ServiceExport *se) {
+  if (!se || !se->acc || !se->acc->srv || loop_timer_armed(&se->resp_timer)) return;
+  Loop *loop = se->acc->srv->loop;
+  loop_timer_start(loop, &se->resp_timer, loop_now(loop) + se->resp_thresh_us, resp_timer_fired, se);
+}
+
+/* Go checkExpiredResponses */
+static void resp_timer_fired(void *data) {
+  ServiceExport *se = data;
+  Account *a = se->acc;
+  if (!a->responses) return;
+  int64_t now = loop_now(a->srv->loop), min_ts = now - se->resp_thresh_us;
+  GHashTableIter it;
+  gpointer k, v;
+  guint left = 0;
+  g_hash_table_iter_init(&it, a->responses);
+  while (g_hash_table_iter_next(&it, &k, &v)) {
+    ServiceImport *si = v;
+    if (si->se != se) continue;
+    if (si->ts <= min_ts) g_hash_table_iter_remove(&it);
+    else left++;
+  }
+  if (left) loop_timer_start(a->srv->loop, &se->resp_timer, now + se->resp_thresh_us, resp_timer_fired, se);
+}
+
+/* Go addRespServiceImport: in `a` (the responder's account) map a fresh
+ * reply subject back to `to` in `dest` (the requester's account). */
+static ServiceImport *add_resp_service_import(Account *a, Account *dest, const char *to, size_t to_len,
+                                              ServiceImport *osi) {
+  ServiceImport *si = g_new0(ServiceImport, 1);
+  si->acc = dest;
+  si->se = osi->se;
+  si->from = new_service_reply(osi->acc);
+  si->to = g_strndup(to, to_len);
+  si->rt = osi->rt;
+  si->response = true;
+  si->share = osi->share;
+  si->ts = a->srv ? loop_now(a->srv->loop) : 0;
+  if (!a->responses)
+    a->responses = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)account_service_import_free);
+  g_hash_table_replace(a->responses, si->from, si);
+  arm_resp_timer(osi->se);
+  return si;
+}
+
+static void json_str(GString *g, const char *s) {
+  g_string_append_c(g, '"');
+  for (; *s; s++) {
+    unsigned char ch = (unsigned char)*s;
+    if (ch == '"' || ch == '\\') g_string_append_printf(g, "\\%c", ch);
+    else if (ch < 0x20 || ch == '<' || ch == '>' || ch == '&') g_string_append_printf(g, "\\u%04x", ch);
+    else g_string_append_c(g, (char)ch);
+  }
+  g_string_append_c(g, '"');
+}
+
+/* Go setHeader(ClientInfoHdr, ...): the message with its Nats-Request-Info
+ * header set.  (transfer full); new sizes in *hdr, *total. */
+static char *with_request_info(const char *payload, int64_t hdr_len, int64_t total_len, const char *value, int64_t *hdr,
+                               int64_t *total) {
+  GString *b = g_string_sized_new((gsize)total_len + 128);
+  int64_t body_at = 0;
+  if (hdr_len > 2) {
+    body_at = hdr_len;
+    const char *h = payload;
+    size_t hl = (size_t)hdr_len - 2, key = strlen(REQUEST_INFO_HDR);
+    const char *start = g_strstr_len(h, (gssize)hl, REQUEST_INFO_HDR);
+    if (start && start > h && start[-1] == '\n' && (size_t)(start - h) + key < hl && start[key] == ':') {
+      const char *end = g_strstr_len(start, (gssize)(hl - (size_t)(start - h)), "\r\n");
+      if (end) {
+        g_string_append_len(b, h, start - h);
+        g_string_append_len(b, end + 2, (gssize)(hl - (size_t)(end + 2 - h)));
+      } else {
+        g_string_append_len(b, h, (gssize)hl);
+      }
+    } else {
+      g_string_append_len(b, h, (gssize)hl);
+    }
+    if (b->len <= strlen(HDR_LINE)) g_string_assign(b, HDR_LINE);
+  } else {
+    g_string_append(b, HDR_LINE);
+  }
+  g_string_append_printf(b, "%s: %s\r\n\r\n", REQUEST_INFO_HDR, value);
+  *hdr = (int64_t)b->len;
+  g_string_append_len(b, payload + body_at, (gssize)(total_len - body_at));
+  *total = (int64_t)b->len;
+  return g_string_free(b, FALSE);
+}
+
+/* Imports being processed right now (Go's c.pa.psi): a chain that comes
+ * back to an export already on it is a cycle and stops there. */
+static struct {
+  ServiceExport *se;
+  const char *acc_name;  /* borrowed: the requester's account */
+  int64_t rtt_ns;
+} chain[MAX_IMPORT_CHAIN];
+static int chain_len;
+
+static void process_service_import(Client *c, ServiceImport *si, Account *acc, const ParserPub *m,
+                                   const char *payload) {
+  bool is_response = si->response;
+  for (int i = chain_len - 1; i >= 0; i--)
+    if (chain[i].se == si->se) return;
+  if (si->invalid || chain_len >= MAX_IMPORT_CHAIN) return;
+
+  ServiceImport *rsi = NULL;
+  g_autofree char *nrr = NULL;
+  if (m->reply_len > 0) {
+    if (m->reply_len > 8 && memcmp(m->reply, "$JS.ACK.", 8) == 0) {
+      nrr = g_strndup(m->reply, m->reply_len);
+    } else {
+      rsi = add_resp_service_import(si->acc, acc, m->reply, m->reply_len, si);
+      nrr = g_strdup(rsi->from);
+    }
+  }
+
+  /* The subject in the destination account. */
+  const char *to = si->to;
+  size_t to_len = strlen(si->to);
+  g_autofree char *to_heap = NULL;
+  if (si->tr) {
+    to = to_heap = subject_transform_apply_dup(si->tr, m->subject, m->subject_len);
+    to_len = strlen(to_heap);
+  } else if (si->use_pub) {
+    to = m->subject;
+    to_len = m->subject_len;
+  }
+  g_autofree char *mapped = NULL;
+  const SubjectTransform *mtr;
+  if (si->acc->mappings && account_select_mapping(si->acc, to, to_len, &mtr)) {
+    mapped = mtr ? subject_transform_apply_dup(mtr, to, to_len) : g_strdup("");
+    to = mapped;
+    to_len = strlen(mapped);
+  }
+
+  ParserPub fwd = *m;
+  fwd.subject = to;
+  fwd.subject_len = to_len;
+  fwd.reply = nrr;
+  fwd.reply_len = nrr ? strlen(nrr) : 0;
+  const char *body = payload;
+  g_autofree char *hdr_msg = NULL;
+  const char *req_acc = chain_len ? chain[chain_len - 1].acc_name : (c && c->acc ? c->acc->name : acc->name);
+  int64_t rtt_ns = chain_len ? chain[chain_len - 1].rtt_ns : (c ? c->rtt_us * 1000 : 0);
+  if (!is_response) {
+    /* Who asked, for the responder (Go ClientInfo without details). */
+    g_autoptr(GString) ci = g_string_new("{\"acc\":");
+    json_str(ci, req_acc);
+    if (chain_len) {
+      g_string_append(ci, ",\"svc\":");
+      json_str(ci, acc->name);
+    }
+    if (rtt_ns) g_string_append_printf(ci, ",\"rtt\":%" G_GINT64_FORMAT, rtt_ns);
+    g_string_append_c(ci, '}');
+    hdr_msg = with_request_info(payload, m->hdr_len, m->total_len, ci->str, &fwd.hdr_len, &fwd.total_len);
+    body = hdr_msg;
+    fwd.hdr_text = fwd.size_text = NULL;
+    fwd.hdr_text_len = fwd.size_text_len = 0;
+  }
+
+  chain[chain_len].se = si->se;
+  chain[chain_len].acc_name = req_acc;
+  chain[chain_len].rtt_ns = rtt_ns;
+  chain_len++;
+  Account *dest = si->acc;
+  ServiceRespType rt = si->rt;
+  SublistResult *r = sublist_match(dest->sublist, to, to_len);
+  bool delivered = client_process_msg_results(c, dest, r, &fwd, body, CLIENT_PMR_IMPORTED_FROM_SERVICE);
+  sublist_result_unref(r);
+  chain_len--;
+
+  /* Responses: a singleton is done after its answer, as is any stream on an
+   * empty message (EOF); a mapping nothing took is dropped. */
+  bool remove = !delivered || (is_response && (rt == SERVICE_RESP_SINGLETON || m->total_len == 0));
+  if (rt != SERVICE_RESP_SINGLETON && delivered && acc->srv) si->ts = loop_now(acc->srv->loop);
+  if (remove) {
+    if (is_response) remove_resp(acc, si);
+    else remove_resp(si->acc, rsi);
+  }
+}
+
+void accounts_import_start(Server *s) {
+  GHashTableIter it;
+  gpointer k, v;
+  g_hash_table_iter_init(&it, s->accounts);
+  while (g_hash_table_iter_next(&it, &k, &v)) {
+    Account *a = v;
+    for (guint i = 0; a->service_imports && i < a->service_imports->len; i++) {
+      ServiceImport *si = a->service_imports->pdata[i];
+      if (!si->sub) si->sub = internal_sub(a, si->from, si, si_icb);
+    }
+  }
+}
