@@ -149,12 +149,21 @@ static bool atoi_go(const char *s, int64_t *out) {
 
 /* Go parseAccountMapDest.  Returns false (error reported) or fills d.
  * *bail: a type assertion failed (Go panics out of the whole mappings block). */
+static bool parse_map_dest_fields(const ConfValue *v, GPtrArray *errors, MapDestConf *d, bool *bail);
 static bool parse_map_dest(const ConfValue *v, GPtrArray *errors, MapDestConf *d, bool *bail) {
+  memset(d, 0, sizeof *d);
+  if (parse_map_dest_fields(v, errors, d, bail)) return true;
+  g_free(d->subject);
+  g_free(d->cluster);
+  memset(d, 0, sizeof *d);
+  return false;
+}
+
+static bool parse_map_dest_fields(const ConfValue *v, GPtrArray *errors, MapDestConf *d, bool *bail) {
   if (conf_value_kind(v) != CONF_MAP) {
     report(errors, v, "Expected an entry for the mapping destination");
     return false;
   }
-  memset(d, 0, sizeof *d);
   bool sw = false;
   for (size_t i = 0; i < conf_value_map_len(v); i++) {
     const char *k = conf_value_map_key(v, i);
