@@ -76,6 +76,7 @@ void account_service_import_free(ServiceImport *si) {
   }
   g_free(si->from);
   g_free(si->to);
+  g_free(si->requestor);
   subject_transform_free(si->tr);
   g_free(si);
 }

@@ -85,6 +85,12 @@ typedef struct ServiceImport {
   ServiceRespType rt;
   bool use_pub, response, share, invalid;
   int64_t ts;             /* µs monotonic: response created / last used */
+  /* Latency tracking of a sampled singleton response (Go si.tracking). */
+  bool tracking, did_deliver;
+  char *requestor;        /* owned: requestor's ClientInfo JSON */
+  int64_t requestor_rtt_ns;
+  int64_t start_real_us;  /* wall clock of the request, for "start" */
+  const char *latency_subject; /* borrowed from the ServiceExport */
   Subscription *sub;      /* one ref: the internal subscription on `from` (configured imports) */
 } ServiceImport;
 

@@ -23,6 +23,7 @@
 #include "accounts.h"
 #include "client.h"
 #include "log.h"
+#include "monitor_json.h"
 #include "server.h"
 #include "subject.h"
 #include "subject_transform.h"
@@ -142,6 +143,84 @@ bool accounts_import_delivery_subject(const StreamImport *im, const char **subje
 
 /* ---- service imports ------------------------------------------------------ */
 
+/* Go getClientInfo(detailed) as JSON (ClientInfo field order). (transfer full) */
+static char *client_info_json(Client *c, Account *fallback, bool detailed) {
+  GString *g = g_string_new(NULL);
+  JsonW w;
+  jw_init(&w, g, false);
+  jw_begin_object(&w, NULL);
+  if (detailed && c) {
+    jw_time(&w, "start", c->start_time_real, true);
+    if (*c->host) jw_string(&w, "host", c->host);
+    if (c->cid) jw_uint(&w, "id", c->cid);
+  }
+  jw_string(&w, "acc", c && c->acc ? c->acc->name : fallback->name);
+  if (detailed && c) {
+    if (c->opts.user && *c->opts.user) jw_string(&w, "user", c->opts.user);
+    if (c->opts.name && *c->opts.name) jw_string(&w, "name", c->opts.name);
+    if (c->opts.lang && *c->opts.lang) jw_string(&w, "lang", c->opts.lang);
+    if (c->opts.version && *c->opts.version) jw_string(&w, "ver", c->opts.version);
+  }
+  if (c && c->rtt_us) jw_int(&w, "rtt", c->rtt_us * 1000);
+  if (detailed && c) {
+    Server *s = c->srv;
+    jw_string(&w, "server", s->server_name && *s->server_name ? s->server_name : s->identity.encoded_public);
+    jw_string(&w, "kind", "Client");
+    jw_string(&w, "client_type", "nats");
+  }
+  jw_end_object(&w);
+  return g_string_free(g, FALSE);
+}
+
+/* A message made by the server into account a (Go sendInternalAccountMsg). */
+static void internal_publish(Account *a, const char *subject, const char *payload, size_t len) {
+  ParserPub m = {.subject = subject, .subject_len = strlen(subject), .hdr_len = -1, .total_len = (int64_t)len};
+  SublistResult *r = sublist_match(a->sublist, subject, m.subject_len);
+  client_process_msg_results(NULL, a, r, &m, payload, CLIENT_PMR_EMPTY_REPLY);
+  sublist_result_unref(r);
+}
+
+/* Go ServiceLatency event, published in the exporting account a. */
+static void send_latency(Account *a, const char *subject, int status, const char *desc, const char *requestor,
+                         const char *responder, int64_t start_real_us, int64_t service_ns, int64_t system_ns,
+                         int64_t total_ns) {
+  if (!subject || !a->srv || !a->srv->system_account) return;
+  static const char NUID_DIGITS[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  char id[23];
+  for (int i = 0; i < 22; i++) id[i] = NUID_DIGITS[g_random_int_range(0, 62)];
+  id[22] = '\0';
+  GString *g = g_string_new(NULL);
+  JsonW w;
+  jw_init(&w, g, false);
+  jw_begin_object(&w, NULL);
+  jw_string(&w, "type", "io.nats.server.metric.v1.service_latency");
+  jw_string(&w, "id", id);
+  jw_time(&w, "timestamp", g_get_real_time(), true);
+  jw_int(&w, "status", status);
+  if (desc) jw_string(&w, "description", desc);
+  if (requestor) {
+    jw_key(&w, "requestor");
+    g_string_append(g, requestor);
+  }
+  if (responder) {
+    jw_key(&w, "responder");
+    g_string_append(g, responder);
+  }
+  jw_time(&w, "start", start_real_us, true);
+  jw_int(&w, "service", MAX(service_ns, 0));
+  jw_int(&w, "system", MAX(system_ns, 0));
+  jw_int(&w, "total", total_ns);
+  jw_end_object(&w);
+  internal_publish(a, subject, g->str, g->len);
+  g_string_free(g, TRUE);
+}
+
+/* Go sendBackendErrorTrackingLatency: a tracked request that got no answer. */
+static void send_backend_error(Account *a, ServiceImport *rsi, bool timeout) {
+  send_latency(a, rsi->latency_subject, timeout ? 504 : 503, timeout ? "Service Timeout" : "Service Unavailable",
+               rsi->requestor, NULL, rsi->start_real_us - rsi->requestor_rtt_ns / 1000, 0, 0, 0);
+}
+
 static void process_service_import(Client *c, ServiceImport *si, Account *acc, const ParserPub *m,
                                    const char *payload);
 
@@ -183,7 +262,20 @@ static Subscription *internal_sub(Account *a, const char *subject, void *data,
 
 /* Go newServiceReply: "_R_.<6>." prefix per account (with its wildcard
  * subscription) plus 6 random characters.  (transfer full) */
-static char *new_service_reply(Account *a) {
+/* Go getHash(server name): 8 characters from SHA-256, for tracked replies. */
+static void server_hash(Server *s, char out[9]) {
+  const char *name = s->server_name && *s->server_name ? s->server_name : s->identity.encoded_public;
+  guint8 d[32];
+  gsize dl = sizeof d;
+  GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
+  g_checksum_update(ck, (const guchar *)name, (gssize)strlen(name));
+  g_checksum_get_digest(ck, d, &dl);
+  g_checksum_free(ck);
+  for (int i = 0; i < 8; i++) out[i] = DIGITS[d[i] % 62];
+  out[8] = '\0';
+}
+
+static char *new_service_reply(Account *a, bool tracking) {
   if (!a->si_reply) {
     char b[12] = "_R_.";
     uint64_t l = rnd(a);
@@ -198,11 +290,19 @@ static char *new_service_reply(Account *a) {
   uint64_t l = rnd(a);
   for (int i = 0; i < 6; i++, l /= 62) id[i] = DIGITS[l % 62];
   id[6] = '\0';
+  if (tracking && a->srv && a->srv->system_account) {
+    /* tracked: ".<server hash>.T" so the measurement finds its way back */
+    char h[9];
+    server_hash(a->srv, h);
+    return g_strconcat(a->si_reply, id, ".", h, ".T", NULL);
+  }
   return g_strconcat(a->si_reply, id, NULL);
 }
 
-static void remove_resp(Account *a, ServiceImport *rsi) {
-  if (rsi && a->responses) g_hash_table_remove(a->responses, rsi->from);
+static void remove_resp(Account *a, ServiceImport *rsi, bool timeout) {
+  if (!rsi || !a->responses) return;
+  if (rsi->tracking && !rsi->did_deliver) send_backend_error(a, rsi, timeout);
+  g_hash_table_remove(a->responses, rsi->from);
 }
 
 static void resp_timer_fired(void *data);
@@ -226,8 +326,12 @@ static void resp_timer_fired(void *data) {
   while (g_hash_table_iter_next(&it, &k, &v)) {
     ServiceImport *si = v;
     if (si->se != se) continue;
-    if (si->ts <= min_ts) g_hash_table_iter_remove(&it);
-    else left++;
+    if (si->ts <= min_ts) {
+      if (si->tracking && !si->did_deliver) send_backend_error(a, si, true);
+      g_hash_table_iter_remove(&it);
+    } else {
+      left++;
+    }
   }
   if (left) loop_timer_start(a->srv->loop, &se->resp_timer, now + se->resp_thresh_us, resp_timer_fired, se);
 }
@@ -235,11 +339,11 @@ static void resp_timer_fired(void *data) {
 /* Go addRespServiceImport: in `a` (the responder's account) map a fresh
  * reply subject back to `to` in `dest` (the requester's account). */
 static ServiceImport *add_resp_service_import(Account *a, Account *dest, const char *to, size_t to_len,
-                                              ServiceImport *osi) {
+                                              ServiceImport *osi, bool tracking) {
   ServiceImport *si = g_new0(ServiceImport, 1);
   si->acc = dest;
   si->se = osi->se;
-  si->from = new_service_reply(osi->acc);
+  si->from = new_service_reply(osi->acc, tracking);
   si->to = g_strndup(to, to_len);
   si->rt = osi->rt;
   si->response = true;
@@ -314,13 +418,42 @@ static void process_service_import(Client *c, ServiceImport *si, Account *acc, c
 
   ServiceImport *rsi = NULL;
   g_autofree char *nrr = NULL;
+  /* Latency sampling (Go shouldSample; trace-header sampling is not done). */
+  ServiceExport *se = si->se;
+  bool tracking = !is_response && se && se->latency_subject &&
+                  (se->latency_sampling >= 100 ||
+                   (se->latency_sampling > 0 && g_random_int_range(0, 100) <= se->latency_sampling));
   if (m->reply_len > 0) {
     if (m->reply_len > 8 && memcmp(m->reply, "$JS.ACK.", 8) == 0) {
       nrr = g_strndup(m->reply, m->reply_len);
     } else {
-      rsi = add_resp_service_import(si->acc, acc, m->reply, m->reply_len, si);
+      rsi = add_resp_service_import(si->acc, acc, m->reply, m->reply_len, si, tracking);
       nrr = g_strdup(rsi->from);
+      if (tracking && si->rt == SERVICE_RESP_SINGLETON) {
+        rsi->tracking = true;
+        rsi->latency_subject = se->latency_subject;
+        rsi->requestor = client_info_json(c, acc, si->share);
+        rsi->requestor_rtt_ns = c ? c->rtt_us * 1000 : 0;
+        rsi->start_real_us = g_get_real_time();
+      }
     }
+  } else if (tracking) {
+    /* Go sendBadRequestTrackingLatency: a sampled request without a reply */
+    g_autofree char *req = client_info_json(c, acc, si->share);
+    int64_t rtt_us = c ? c->rtt_us : 0;
+    send_latency(si->acc, se->latency_subject, 400, "Bad Request", req, NULL, g_get_real_time() - rtt_us, 0, 0, 0);
+  }
+  if (si->tracking && !si->did_deliver && acc->srv) {
+    /* Go sendTrackingLatency: the answer to a sampled request */
+    si->did_deliver = true;
+    int64_t now = loop_now(acc->srv->loop);
+    int64_t service_rtt_ns = (now - si->ts) * 1000;
+    int64_t resp_rtt_ns = c ? c->rtt_us * 1000 : 0;
+    g_autofree char *responder = client_info_json(c, acc, true);
+    int64_t system_ns = resp_rtt_ns > 0 ? (loop_now(acc->srv->loop) - now) * 1000 : 0;
+    send_latency(acc, si->latency_subject, 200, NULL, si->requestor, responder,
+                 si->start_real_us - si->requestor_rtt_ns / 1000, service_rtt_ns - resp_rtt_ns, system_ns,
+                 si->requestor_rtt_ns + service_rtt_ns + system_ns);
   }
 
   /* The subject in the destination account. */
@@ -352,15 +485,21 @@ static void process_service_import(Client *c, ServiceImport *si, Account *acc, c
   const char *req_acc = chain_len ? chain[chain_len - 1].acc_name : (c && c->acc ? c->acc->name : acc->name);
   int64_t rtt_ns = chain_len ? chain[chain_len - 1].rtt_ns : (c ? c->rtt_us * 1000 : 0);
   if (!is_response) {
-    /* Who asked, for the responder (Go ClientInfo without details). */
-    g_autoptr(GString) ci = g_string_new("{\"acc\":");
-    json_str(ci, req_acc);
-    if (chain_len) {
-      g_string_append(ci, ",\"svc\":");
-      json_str(ci, acc->name);
+    /* Who asked, for the responder (Go ClientInfo; details when shared). */
+    g_autoptr(GString) ci = g_string_new(NULL);
+    if (si->share && !chain_len) {
+      g_autofree char *full = client_info_json(c, acc, true);
+      g_string_assign(ci, full);
+    } else {
+      g_string_append(ci, "{\"acc\":");
+      json_str(ci, req_acc);
+      if (chain_len) {
+        g_string_append(ci, ",\"svc\":");
+        json_str(ci, acc->name);
+      }
+      if (rtt_ns) g_string_append_printf(ci, ",\"rtt\":%" G_GINT64_FORMAT, rtt_ns);
+      g_string_append_c(ci, '}');
     }
-    if (rtt_ns) g_string_append_printf(ci, ",\"rtt\":%" G_GINT64_FORMAT, rtt_ns);
-    g_string_append_c(ci, '}');
     hdr_msg = with_request_info(payload, m->hdr_len, m->total_len, ci->str, &fwd.hdr_len, &fwd.total_len);
     body = hdr_msg;
     fwd.hdr_text = fwd.size_text = NULL;
@@ -383,8 +522,8 @@ static void process_service_import(Client *c, ServiceImport *si, Account *acc, c
   bool remove = !delivered || (is_response && (rt == SERVICE_RESP_SINGLETON || m->total_len == 0));
   if (rt != SERVICE_RESP_SINGLETON && delivered && acc->srv) si->ts = loop_now(acc->srv->loop);
   if (remove) {
-    if (is_response) remove_resp(acc, si);
-    else remove_resp(si->acc, rsi);
+    if (is_response) remove_resp(acc, si, false);
+    else remove_resp(si->acc, rsi, false);
   }
 }
 

@@ -344,8 +344,9 @@ static bool client_deliver_ex(Client *pub, Subscription *sub, Account *acc, cons
   memcpy(w, sub->sid, sub->sid_len);
   w += sub->sid_len;
   *w++ = ' ';
-  if (reply_len) {
-    memcpy(w, reply, reply_len);
+  if (reply_len || (flags & CLIENT_PMR_EMPTY_REPLY)) {
+    /* a server-made message has an empty, not absent, reply: "MSG s 1  5" as Go */
+    if (reply_len) memcpy(w, reply, reply_len);
     w += reply_len;
     *w++ = ' ';
   }
@@ -393,7 +394,7 @@ static bool client_deliver_ex(Client *pub, Subscription *sub, Account *acc, cons
   dst->acc->out_bytes += (uint64_t)total_len;
   /* Go counts a delivery as activity of the receiver, stamped with the
    * publisher's read time (monitoring's last_activity, ping delay). */
-  dst->last_activity = pub->last_activity;
+  if (pub) dst->last_activity = pub->last_activity;  /* pub NULL: a server-made message */
   if (reply_len && dst->auth) auth_client_track_reply(dst, reply, reply_len);
 
   sub->delivered++;

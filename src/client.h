@@ -98,6 +98,7 @@ void client_flush(Client *c);
  * subscriptions, then one member per queue group.  acc is the account r
  * was matched in.  True if anything took the message. */
 #define CLIENT_PMR_IMPORTED_FROM_SERVICE 1
+#define CLIENT_PMR_EMPTY_REPLY 2  /* server-made message: an empty reply field in MSG */
 bool client_process_msg_results(Client *c, Account *acc, SublistResult *r, const ParserPub *pub, const char *payload,
                                 int flags);
 
