@@ -77,6 +77,7 @@ void account_service_import_free(ServiceImport *si) {
   g_free(si->from);
   g_free(si->to);
   g_free(si->requestor);
+  g_free(si->tracking_hdr);
   subject_transform_free(si->tr);
   g_free(si);
 }

@@ -88,6 +88,7 @@ typedef struct ServiceImport {
   /* Latency tracking of a sampled singleton response (Go si.tracking). */
   bool tracking, did_deliver;
   char *requestor;        /* owned: requestor's ClientInfo JSON */
+  char *tracking_hdr;     /* owned: JSON of the trace headers that asked for the sample; NULL = none */
   int64_t requestor_rtt_ns;
   int64_t start_real_us;  /* wall clock of the request, for "start" */
   const char *latency_subject; /* borrowed from the ServiceExport */

@@ -182,8 +182,8 @@ static void internal_publish(Account *a, const char *subject, const char *payloa
 
 /* Go ServiceLatency event, published in the exporting account a. */
 static void send_latency(Account *a, const char *subject, int status, const char *desc, const char *requestor,
-                         const char *responder, int64_t start_real_us, int64_t service_ns, int64_t system_ns,
-                         int64_t total_ns) {
+                         const char *responder, const char *header, int64_t start_real_us, int64_t service_ns,
+                         int64_t system_ns, int64_t total_ns) {
   if (!subject || !a->srv || !a->srv->system_account) return;
   static const char NUID_DIGITS[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
   char id[23];
@@ -206,6 +206,10 @@ static void send_latency(Account *a, const char *subject, int status, const char
     jw_key(&w, "responder");
     g_string_append(g, responder);
   }
+  if (header && strcmp(header, "{}") != 0) {
+    jw_key(&w, "header");
+    g_string_append(g, header);
+  }
   jw_time(&w, "start", start_real_us, true);
   jw_int(&w, "service", MAX(service_ns, 0));
   jw_int(&w, "system", MAX(system_ns, 0));
@@ -215,10 +219,147 @@ static void send_latency(Account *a, const char *subject, int status, const char
   g_string_free(g, TRUE);
 }
 
+/* ---- trace headers that ask for a latency sample (Go shouldSample) ------ */
+
+typedef struct HdrKV {
+  char *key, *val;  /* owned; key in Go's canonical MIME form */
+} HdrKV;
+
+/* textproto.CanonicalMIMEHeaderKey for the keys that matter here. */
+static char *canon_key(const char *k, size_t n) {
+  char *out = g_strndup(k, n);
+  for (size_t i = 0; i < n; i++)
+    if (!(g_ascii_isalnum(out[i]) || out[i] == '-')) return out;  /* left as is, like Go */
+  bool up = true;
+  for (size_t i = 0; i < n; i++) {
+    out[i] = up ? g_ascii_toupper(out[i]) : g_ascii_tolower(out[i]);
+    up = out[i] == '-';
+  }
+  return out;
+}
+
+static GArray *parse_headers(const char *h, int64_t hdr_len) {
+  GArray *kv = g_array_new(FALSE, FALSE, sizeof(HdrKV));
+  const char *p = h, *end = h + hdr_len;
+  const char *nl = memchr(p, '\n', (size_t)(end - p));  /* skip "NATS/1.0 ..." */
+  p = nl ? nl + 1 : end;
+  while (p < end) {
+    const char *e = memchr(p, '\n', (size_t)(end - p));
+    const char *le = e ? e : end;
+    size_t n = (size_t)(le - p);
+    if (n && p[n - 1] == '\r') n--;
+    if (n == 0) break;
+    const char *colon = memchr(p, ':', n);
+    if (colon) {
+      const char *v = colon + 1, *ve = p + n;
+      while (v < ve && (*v == ' ' || *v == '\t')) v++;
+      while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t')) ve--;
+      HdrKV x = {canon_key(p, (size_t)(colon - p)), g_strndup(v, (size_t)(ve - v))};
+      g_array_append_val(kv, x);
+    }
+    p = e ? e + 1 : end;
+  }
+  return kv;
+}
+
+static void free_headers(GArray *kv) {
+  for (guint i = 0; i < kv->len; i++) {
+    g_free(g_array_index(kv, HdrKV, i).key);
+    g_free(g_array_index(kv, HdrKV, i).val);
+  }
+  g_array_free(kv, TRUE);
+}
+
+static const char *hdr_get(GArray *kv, const char *key) {
+  for (guint i = 0; i < kv->len; i++)
+    if (strcmp(g_array_index(kv, HdrKV, i).key, key) == 0) return g_array_index(kv, HdrKV, i).val;
+  return NULL;
+}
+
+/* Go http.Header JSON for the named keys (sorted, every value). */
+static char *hdr_json(GArray *kv, const char *const *keys, const char *prefix) {
+  GPtrArray *names = g_ptr_array_new();
+  for (guint i = 0; i < kv->len; i++) {
+    const char *k = g_array_index(kv, HdrKV, i).key;
+    bool want = prefix && g_str_has_prefix(k, prefix);
+    for (int j = 0; keys[j] && !want; j++) want = strcmp(keys[j], k) == 0;
+    bool seen = false;
+    for (guint j = 0; j < names->len && !seen; j++) seen = strcmp(names->pdata[j], k) == 0;
+    if (want && !seen) g_ptr_array_add(names, (gpointer)k);
+  }
+  for (guint i = 1; i < names->len; i++)
+    for (guint j = i; j > 0 && strcmp(names->pdata[j - 1], names->pdata[j]) > 0; j--) {
+      gpointer t = names->pdata[j];
+      names->pdata[j] = names->pdata[j - 1];
+      names->pdata[j - 1] = t;
+    }
+  GString *g = g_string_new(NULL);
+  JsonW w;
+  jw_init(&w, g, false);
+  jw_begin_object(&w, NULL);
+  for (guint i = 0; i < names->len; i++) {
+    jw_begin_array(&w, names->pdata[i]);
+    for (guint k = 0; k < kv->len; k++)
+      if (strcmp(g_array_index(kv, HdrKV, k).key, names->pdata[i]) == 0) jw_string(&w, NULL, g_array_index(kv, HdrKV, k).val);
+    jw_end_array(&w);
+  }
+  jw_end_object(&w);
+  g_ptr_array_free(names, TRUE);
+  return g_string_free(g, FALSE);
+}
+
+/* Sampling by trace headers: true with *hdr (transfer full) set to the
+ * headers that decided it. */
+static bool header_sampled(const ParserPub *m, const char *payload, char **hdr) {
+  *hdr = NULL;
+  if (m->hdr_len <= 0) return false;
+  GArray *kv = parse_headers(payload, m->hdr_len);
+  bool yes = false;
+  const char *v;
+  if ((v = hdr_get(kv, "Uber-Trace-Id"))) {
+    g_auto(GStrv) tk = g_strsplit(v, ":", -1);
+    if (g_strv_length(tk) == 4 && *tk[3] && strlen(tk[3]) <= 2) {
+      int d = g_ascii_xdigit_value(tk[3][strlen(tk[3]) - 1]);
+      if (d >= 0 && (d & 1)) {
+        static const char *const k[] = {"Uber-Trace-Id", NULL};
+        *hdr = hdr_json(kv, k, "Uberctx-");
+        yes = true;
+      }
+    }
+  } else if ((v = hdr_get(kv, "X-B3-Sampled")) && strcmp(v, "1") == 0) {
+    yes = true;
+  } else if (v && strcmp(v, "0") == 0) {
+    yes = false;
+  } else if (hdr_get(kv, "X-B3-Traceid")) {
+    yes = true;
+  } else if ((v = hdr_get(kv, "B3"))) {
+    g_auto(GStrv) tk = g_strsplit(v, "-", -1);
+    guint n = g_strv_length(tk);
+    if (!((n > 2 && strcmp(tk[2], "0") == 0) || (n == 1 && strcmp(tk[0], "0") == 0))) {
+      static const char *const k[] = {"B3", NULL};
+      *hdr = hdr_json(kv, k, NULL);
+      yes = true;
+    }
+  } else if ((v = hdr_get(kv, "Traceparent"))) {
+    g_auto(GStrv) tk = g_strsplit(v, "-", -1);
+    if (g_strv_length(tk) == 4 && strcmp(tk[3], "01") == 0) {
+      static const char *const k[] = {"Traceparent", "Tracestate", NULL};
+      *hdr = hdr_json(kv, k, NULL);
+      yes = true;
+    }
+  }
+  if (yes && !*hdr) {
+    static const char *const k[] = {"X-B3-Sampled", "X-B3-Traceid", "X-B3-Parentspanid", "X-B3-Spanid", NULL};
+    *hdr = hdr_json(kv, k, NULL);
+  }
+  free_headers(kv);
+  return yes;
+}
+
 /* Go sendBackendErrorTrackingLatency: a tracked request that got no answer. */
 static void send_backend_error(Account *a, ServiceImport *rsi, bool timeout) {
   send_latency(a, rsi->latency_subject, timeout ? 504 : 503, timeout ? "Service Timeout" : "Service Unavailable",
-               rsi->requestor, NULL, rsi->start_real_us - rsi->requestor_rtt_ns / 1000, 0, 0, 0);
+               rsi->requestor, NULL, rsi->tracking_hdr, rsi->start_real_us - rsi->requestor_rtt_ns / 1000, 0, 0, 0);
 }
 
 static void process_service_import(Client *c, ServiceImport *si, Account *acc, const ParserPub *m,
@@ -420,9 +561,13 @@ static void process_service_import(Client *c, ServiceImport *si, Account *acc, c
   g_autofree char *nrr = NULL;
   /* Latency sampling (Go shouldSample; trace-header sampling is not done). */
   ServiceExport *se = si->se;
-  bool tracking = !is_response && se && se->latency_subject &&
-                  (se->latency_sampling >= 100 ||
-                   (se->latency_sampling > 0 && g_random_int_range(0, 100) <= se->latency_sampling));
+  g_autofree char *tracking_hdr = NULL;
+  bool tracking = false;
+  if (!is_response && se && se->latency_subject) {
+    tracking = se->latency_sampling >= 100 ||
+               (se->latency_sampling > 0 && g_random_int_range(0, 100) <= se->latency_sampling);
+    if (!tracking) tracking = header_sampled(m, payload, &tracking_hdr);
+  }
   if (m->reply_len > 0) {
     if (m->reply_len > 8 && memcmp(m->reply, "$JS.ACK.", 8) == 0) {
       nrr = g_strndup(m->reply, m->reply_len);
@@ -435,13 +580,15 @@ static void process_service_import(Client *c, ServiceImport *si, Account *acc, c
         rsi->requestor = client_info_json(c, acc, si->share);
         rsi->requestor_rtt_ns = c ? c->rtt_us * 1000 : 0;
         rsi->start_real_us = g_get_real_time();
+        rsi->tracking_hdr = g_steal_pointer(&tracking_hdr);
       }
     }
   } else if (tracking) {
     /* Go sendBadRequestTrackingLatency: a sampled request without a reply */
     g_autofree char *req = client_info_json(c, acc, si->share);
     int64_t rtt_us = c ? c->rtt_us : 0;
-    send_latency(si->acc, se->latency_subject, 400, "Bad Request", req, NULL, g_get_real_time() - rtt_us, 0, 0, 0);
+    send_latency(si->acc, se->latency_subject, 400, "Bad Request", req, NULL, tracking_hdr, g_get_real_time() - rtt_us, 0,
+                 0, 0);
   }
   if (si->tracking && !si->did_deliver && acc->srv) {
     /* Go sendTrackingLatency: the answer to a sampled request */
@@ -451,7 +598,7 @@ static void process_service_import(Client *c, ServiceImport *si, Account *acc, c
     int64_t resp_rtt_ns = c ? c->rtt_us * 1000 : 0;
     g_autofree char *responder = client_info_json(c, acc, true);
     int64_t system_ns = resp_rtt_ns > 0 ? (loop_now(acc->srv->loop) - now) * 1000 : 0;
-    send_latency(acc, si->latency_subject, 200, NULL, si->requestor, responder,
+    send_latency(acc, si->latency_subject, 200, NULL, si->requestor, responder, si->tracking_hdr,
                  si->start_real_us - si->requestor_rtt_ns / 1000, service_rtt_ns - resp_rtt_ns, system_ns,
                  si->requestor_rtt_ns + service_rtt_ns + system_ns);
   }
