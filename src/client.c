@@ -282,6 +282,21 @@ static void client_write_deadline_fired(void *data) {
 static bool client_deliver_ex(Client *pub, Subscription *sub, Account *acc, const ParserPub *m, const char *payload,
                               bool status_to_self, int flags);
 
+#define CLIENT_PMR_SHADOW_SUBJECT (1 << 8)  /* internal: subject already mapped for a shadow */
+
+/* A stream import's shadow subscription: the message goes out under the
+ * importer's subject, and never when it came through a service import (Go
+ * pmrMsgImportedFromService). */
+static bool client_deliver_shadow(Client *pub, Subscription *sub, Account *acc, const ParserPub *m,
+                                  const char *payload, int flags) {
+  if (flags & CLIENT_PMR_IMPORTED_FROM_SERVICE) return false;
+  char buf[256];
+  g_autofree char *heap = NULL;
+  ParserPub dm = *m;
+  if (!accounts_import_delivery_subject(sub->im, &dm.subject, &dm.subject_len, buf, sizeof buf, &heap)) return false;
+  return client_deliver_ex(pub, sub, acc, &dm, payload, false, flags | CLIENT_PMR_SHADOW_SUBJECT);
+}
+
 /* status_to_self: a server-made status for the publisher itself (the 503
  * no-responders reply), which nats-server delivers even with echo off.
  * acc: the account the message was matched in (for internal callbacks). */
@@ -293,19 +308,12 @@ static bool client_deliver_ex(Client *pub, Subscription *sub, Account *acc, cons
     sub->icb(sub, pub, acc, m, payload);
     return true;
   }
+  if (G_UNLIKELY(sub->im != NULL) && !(flags & CLIENT_PMR_SHADOW_SUBJECT))
+    return client_deliver_shadow(pub, sub, acc, m, payload, flags);
   Client *dst = sub->client;
   const char *subject = m->subject, *reply = m->reply;
   size_t subject_len = m->subject_len, reply_len = m->reply_len;
   if (sub->closed || !dst || dst->state != CLIENT_OPEN) return false;
-  char im_buf[256];
-  g_autofree char *im_heap = NULL;
-  if (sub->im) {
-    /* a stream import's shadow: delivered under the importer's subject, and
-     * never re-exported from a service import (Go pmrMsgImportedFromService) */
-    if (flags & CLIENT_PMR_IMPORTED_FROM_SERVICE) return false;
-    if (!accounts_import_delivery_subject(sub->im, &subject, &subject_len, im_buf, sizeof im_buf, &im_heap))
-      return false;
-  }
   if (dst == pub && !pub->opts.echo && !status_to_self) return false;
   if (dst->auth && !auth_client_deliver_allowed(dst, subject, subject_len)) return false;
   if (sub->max > 0 && sub->delivered >= sub->max) return false;
