@@ -70,6 +70,10 @@ static void stream_import_free(StreamImport *si) {
 void account_service_import_free(ServiceImport *si);
 void account_service_import_free(ServiceImport *si) {
   if (!si) return;
+  if (si->busy) {
+    si->dead = true;  /* the delivery in progress frees it */
+    return;
+  }
   if (si->sub) {
     si->sub->closed = true;
     subscription_unref(si->sub);
@@ -94,6 +98,7 @@ Account *account_new(const char *name, bool sublist_cache) {
 void account_free(Account *acc) {
   if (!acc) return;
   if (acc->responses) g_hash_table_destroy(acc->responses);
+  if (acc->rr_map) g_hash_table_destroy(acc->rr_map);
   if (acc->service_imports) g_ptr_array_unref(acc->service_imports);
   if (acc->stream_imports) g_ptr_array_unref(acc->stream_imports);
   if (acc->service_exports) g_ptr_array_unref(acc->service_exports);

@@ -93,7 +93,18 @@ typedef struct ServiceImport {
   int64_t start_real_us;  /* wall clock of the request, for "start" */
   const char *latency_subject; /* borrowed from the ServiceExport */
   Subscription *sub;      /* one ref: the internal subscription on `from` (configured imports) */
+  /* A response mapping removed while a message through it is still being
+   * delivered (e.g. the requester's subscription auto-unsubscribed) is
+   * freed by that delivery when it ends, not under its feet. */
+  int busy;
+  bool dead;
 } ServiceImport;
+
+/* Go serviceRespEntry: a response mapping `msub` in account `acc`. */
+typedef struct AccountRespEntry {
+  Account *acc;  /* borrowed */
+  char *msub;    /* owned */
+} AccountRespEntry;
 
 struct Account {
   char *name;            /* owned */
@@ -112,6 +123,8 @@ struct Account {
   GPtrArray *stream_imports;  /* owned StreamImport* */
   GPtrArray *service_imports; /* owned ServiceImport*, config order */
   GHashTable *responses;      /* reply subject → ServiceImport* (owned): pending responses (Go exports.responses) */
+  GHashTable *rr_map;         /* requester's reply subject (owned) → GPtrArray of AccountRespEntry* (owned):
+                                 this account's requests waiting in other accounts (Go imports.rrMap) */
   char *si_reply;             /* owned: "_R_.xxxxxx." once needed */
   Subscription *resp_sub;     /* one ref: internal "_R_.xxxxxx.>" subscription */
   uint64_t isid;              /* internal subscription ids */
@@ -157,6 +170,10 @@ void accounts_import_start(Server *s);
  * subscriptions in the exporting accounts of its stream imports. */
 void accounts_import_sub_added(Account *acc, Subscription *sub);
 void accounts_import_sub_removed(Subscription *sub);
+/* A subscription on `subject` left acc: response mappings waiting for a
+ * reply subject nobody in acc listens to any more are dropped (Go
+ * checkForReverseEntry). */
+void accounts_import_check_reply_interest(Account *acc, const char *subject);
 /* The subject a shadow subscription delivers under: points *subject at
  * buf (cap bytes) or at a new *heap.  False if it cannot be built. */
 bool accounts_import_delivery_subject(const StreamImport *im, const char **subject, size_t *len, char *buf,

@@ -440,11 +440,79 @@ static char *new_service_reply(Account *a, bool tracking) {
   return g_strconcat(a->si_reply, id, NULL);
 }
 
+/* ---- reverse entries (Go rrMap): requests waiting, by reply subject ----- */
+
+static void resp_entry_free(AccountRespEntry *e) {
+  g_free(e->msub);
+  g_free(e);
+}
+
+static void add_rr_entry(Account *dest, const char *reply, Account *a, const char *msub) {
+  if (!dest->rr_map)
+    dest->rr_map = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_ptr_array_unref);
+  GPtrArray *v = g_hash_table_lookup(dest->rr_map, reply);
+  if (!v) {
+    v = g_ptr_array_new_with_free_func((GDestroyNotify)resp_entry_free);
+    g_hash_table_insert(dest->rr_map, g_strdup(reply), v);
+  }
+  AccountRespEntry *e = g_new0(AccountRespEntry, 1);
+  e->acc = a;
+  e->msub = g_strdup(msub);
+  g_ptr_array_add(v, e);
+}
+
+static void remove_rr_entry(Account *dest, const char *reply, const char *msub) {
+  GPtrArray *v = dest->rr_map ? g_hash_table_lookup(dest->rr_map, reply) : NULL;
+  if (!v) return;
+  for (guint i = 0; i < v->len; i++)
+    if (strcmp(((AccountRespEntry *)v->pdata[i])->msub, msub) == 0) {
+      g_ptr_array_remove_index(v, i);
+      break;
+    }
+  if (v->len == 0) g_hash_table_remove(dest->rr_map, reply);
+}
+
 static void remove_resp(Account *a, ServiceImport *rsi, bool timeout) {
   if (!rsi || !a->responses) return;
   if (rsi->tracking && !rsi->did_deliver) send_backend_error(a, rsi, timeout);
+  remove_rr_entry(rsi->acc, rsi->to, rsi->from);
   g_hash_table_remove(a->responses, rsi->from);
 }
+
+static void check_reverse(Account *acc, const char *reply) {
+  if (!acc->rr_map || g_hash_table_size(acc->rr_map) == 0) return;
+  size_t rl = strlen(reply);
+  if (subject_has_wildcard(reply, rl)) {
+    GPtrArray *keys = g_ptr_array_new_with_free_func(g_free);
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, acc->rr_map);
+    while (g_hash_table_iter_next(&it, &k, &v))
+      if (subject_is_subset(k, strlen(k), reply, rl)) g_ptr_array_add(keys, g_strdup(k));
+    for (guint i = 0; i < keys->len; i++) check_reverse(acc, keys->pdata[i]);
+    g_ptr_array_free(keys, TRUE);
+    return;
+  }
+  if (!g_hash_table_contains(acc->rr_map, reply)) return;
+  /* still someone listening on the reply subject: keep them */
+  if (sublist_has_interest(acc->sublist, reply, rl)) return;
+  gpointer key, val;
+  if (!g_hash_table_steal_extended(acc->rr_map, reply, &key, &val)) return;
+  GPtrArray *sres = val;
+  for (guint i = 0; i < sres->len; i++) {
+    AccountRespEntry *e = sres->pdata[i];
+    ServiceImport *rsi = e->acc->responses ? g_hash_table_lookup(e->acc->responses, e->msub) : NULL;
+    if (!rsi || rsi->did_deliver) continue;
+    if (rsi->tracking)  /* Go sendReplyInterestLostTrackLatency */
+      send_latency(e->acc, rsi->latency_subject, 408, "Request Timeout", rsi->requestor, NULL, rsi->tracking_hdr,
+                   rsi->start_real_us - rsi->requestor_rtt_ns / 1000, 0, 0, 0);
+    g_hash_table_remove(e->acc->responses, e->msub);
+  }
+  g_free(key);
+  g_ptr_array_unref(sres);
+}
+
+void accounts_import_check_reply_interest(Account *acc, const char *subject) { check_reverse(acc, subject); }
 
 static void resp_timer_fired(void *data);
 
@@ -469,6 +537,7 @@ static void resp_timer_fired(void *data) {
     if (si->se != se) continue;
     if (si->ts <= min_ts) {
       if (si->tracking && !si->did_deliver) send_backend_error(a, si, true);
+      remove_rr_entry(si->acc, si->to, si->from);
       g_hash_table_iter_remove(&it);
     } else {
       left++;
@@ -494,6 +563,7 @@ static ServiceImport *add_resp_service_import(Account *a, Account *dest, const c
     a->responses = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)account_service_import_free);
   g_hash_table_replace(a->responses, si->from, si);
   arm_resp_timer(osi->se);
+  add_rr_entry(dest, si->to, a, si->from);
   return si;
 }
 
@@ -659,10 +729,23 @@ static void process_service_import(Client *c, ServiceImport *si, Account *acc, c
   chain_len++;
   Account *dest = si->acc;
   ServiceRespType rt = si->rt;
+  si->busy++;
+  if (rsi) rsi->busy++;
   SublistResult *r = sublist_match(dest->sublist, to, to_len);
   bool delivered = client_process_msg_results(c, dest, r, &fwd, body, CLIENT_PMR_IMPORTED_FROM_SERVICE);
   sublist_result_unref(r);
   chain_len--;
+  si->busy--;
+  if (rsi) rsi->busy--;
+  if (rsi && rsi->dead) {
+    /* dropped during the delivery: out of the table already */
+    if (!rsi->busy) account_service_import_free(rsi);
+    rsi = NULL;
+  }
+  if (si->dead) {
+    if (!si->busy) account_service_import_free(si);
+    return;
+  }
 
   /* Responses: a singleton is done after its answer, as is any stream on an
    * empty message (EOF); a mapping nothing took is dropped. */

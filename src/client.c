@@ -106,6 +106,7 @@ static void client_remove_all_subs(Client *c) {
     if (!sub->closed) sublist_remove(c->acc->sublist, sub);
     sub->closed = true;
     if (sub->nshadow) accounts_import_sub_removed(sub);
+    if (G_UNLIKELY(c->acc->rr_map != NULL)) accounts_import_check_reply_interest(c->acc, sub->subject);
     sub->client = NULL;
     log_trace(CLIENT_LOG_FMT "<-> [DELSUB %s]", CLIENT_LOG_ARGS(c), sub->sid);
     g_hash_table_iter_remove(&it);
@@ -411,6 +412,7 @@ static bool client_deliver_ex(Client *pub, Subscription *sub, Account *acc, cons
     sublist_remove(dst->acc->sublist, sub);
     sub->closed = true;
     if (sub->nshadow) accounts_import_sub_removed(sub);
+    if (G_UNLIKELY(dst->acc->rr_map != NULL)) accounts_import_check_reply_interest(dst->acc, sub->subject);
     log_trace(CLIENT_LOG_FMT "<-> [DELSUB %s]", CLIENT_LOG_ARGS(dst), sub->sid);
     if (g_hash_table_steal(dst->subs, sub->sid)) subscription_unref(sub);
   }
@@ -772,6 +774,7 @@ static NatsError on_unsub(void *ctx, const char *sid, size_t sid_len, int64_t ma
       sublist_remove(c->acc->sublist, sub);
       sub->closed = true;
       if (sub->nshadow) accounts_import_sub_removed(sub);
+      if (G_UNLIKELY(c->acc->rr_map != NULL)) accounts_import_check_reply_interest(c->acc, sub->subject);
       log_trace(CLIENT_LOG_FMT "<-> [DELSUB %s]", CLIENT_LOG_ARGS(c), sub->sid);
       g_hash_table_steal(c->subs, sub->sid);
       subscription_unref(sub);
