@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "accounts.h"
+#include "accounts_conf.h"
 #include "client.h"
 #include "const.h"
 #include "log.h"
@@ -143,6 +144,7 @@ void auth_user_free(AuthUser *u) {
 
 void auth_account_conf_free(AuthAccountConf *a) {
   if (!a) return;
+  accounts_conf_free(a->sharing);
   g_free(a->name);
   g_free(a);
 }
@@ -792,9 +794,13 @@ void auth_conf_parse_accounts(Options *o, const ConfValue *v, GPtrArray *errors,
         if (p) auth_permissions_unref(def), def = p;
       } else if (!g_ascii_strcasecmp(key, "limits")) {
         parse_account_limits(acc, e, errors);
-      } else if (!g_ascii_strcasecmp(key, "nkey") || !g_ascii_strcasecmp(key, "imports") ||
-                 !g_ascii_strcasecmp(key, "exports") || !g_ascii_strcasecmp(key, "jetstream") ||
+      } else if (!g_ascii_strcasecmp(key, "imports") || !g_ascii_strcasecmp(key, "exports") ||
                  !g_ascii_strcasecmp(key, "mappings") || !g_ascii_strcasecmp(key, "maps")) {
+        if (!acc->sharing) acc->sharing = accounts_conf_new();
+        if (!g_ascii_strcasecmp(key, "imports")) accounts_conf_parse_imports(acc->sharing, e, errors);
+        else if (!g_ascii_strcasecmp(key, "exports")) accounts_conf_parse_exports(acc->sharing, e, errors);
+        else accounts_conf_parse_mappings(acc->sharing, name, e, errors);
+      } else if (!g_ascii_strcasecmp(key, "nkey") || !g_ascii_strcasecmp(key, "jetstream")) {
         report(errors, e, "field \"%s\" is not supported by cnatsd yet", key);
       } else if (!conf_value_is_used_variable(e)) {
         report(errors, e, "unknown field \"%s\"", key);
@@ -820,6 +826,18 @@ void auth_conf_parse_accounts(Options *o, const ConfValue *v, GPtrArray *errors,
       take_users(o, users, users_at, errors);
     }
     auth_permissions_unref(def);
+  }
+  /* nats-server adds exports and imports once every account is known, and
+   * only when nothing failed so far. */
+  if (errors->len == 0 && o->accounts) {
+    g_autoptr(GPtrArray) names = g_ptr_array_new();
+    g_autoptr(GPtrArray) confs = g_ptr_array_new();
+    for (guint i = 0; i < o->accounts->len; i++) {
+      AuthAccountConf *a = o->accounts->pdata[i];
+      g_ptr_array_add(names, a->name);
+      g_ptr_array_add(confs, a->sharing);
+    }
+    accounts_conf_check(names, confs, o->no_system_account, v, errors);
   }
 }
 
@@ -861,6 +879,27 @@ static guint auth_configure_accounts(Server *s) {
     g_hash_table_add(named, ac->name);
   }
   return g_hash_table_size(named);
+}
+
+/* Mappings, exports and imports of every account (checked when the config
+ * was read), in Go's order: all mappings, then exports, then imports. */
+static void auth_apply_account_sharing(Server *s) {
+  Options *o = s->opts;
+  GHashTableIter ait;
+  gpointer ak, av;
+  g_hash_table_iter_init(&ait, s->accounts);
+  while (g_hash_table_iter_next(&ait, &ak, &av)) ((Account *)av)->srv = s;
+  accounts_conf_apply_mappings(o->mappings, s->global_account);
+  for (int pass = 0; pass < 3 && o->accounts; pass++)
+    for (guint i = 0; i < o->accounts->len; i++) {
+      AuthAccountConf *ac = o->accounts->pdata[i];
+      Account *acc = g_hash_table_lookup(s->accounts, ac->name);
+      if (!ac->sharing || !acc) continue;
+      if (pass == 0) accounts_conf_apply_mappings(ac->sharing, acc);
+      else if (pass == 1) accounts_conf_apply_exports(ac->sharing, acc, s->accounts);
+      else accounts_conf_apply_imports(ac->sharing, acc, s->accounts);
+    }
+  accounts_import_start(s);
 }
 
 /* Builds the users/nkeys tables of a from s->opts; `sys_only` (transfer
@@ -934,6 +973,8 @@ bool auth_server_setup(Server *s, GError **error) {
     s->system_account = account_new(DEFAULT_SYSTEM_ACCOUNT, cache);
     g_hash_table_insert(s->accounts, s->system_account->name, s->system_account);
   }
+
+  auth_apply_account_sharing(s);
 
   /* Users and nkeys, each bound to its account ($G when none). */
   auth_build_users(s, a, configured, NULL);

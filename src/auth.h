@@ -68,6 +68,7 @@ typedef struct AuthAccountConf {
   int64_t max_connections; /* -1 = unlimited */
   int64_t max_subscriptions;
   int64_t max_payload;
+  struct AccountsConf *sharing; /* owned: mappings, exports, imports (accounts_conf.c); NULL = none */
 } AuthAccountConf;
 
 /* ---- config ------------------------------------------------------------- */

@@ -29,6 +29,7 @@
 #include "opts.h"
 #include "server.h"
 #include "subject.h"
+#include "subject_transform.h"
 #include "sublist.h"
 #include "subscription.h"
 #include "tls.h"
@@ -247,6 +248,8 @@ static void client_remove_all_subs(Client *c) {
     Subscription *sub = value;
     if (!sub->closed) sublist_remove(c->acc->sublist, sub);
     sub->closed = true;
+    if (sub->nshadow) accounts_import_sub_removed(sub);
+    if (G_UNLIKELY(c->acc->rr_map != NULL)) accounts_import_check_reply_interest(c->acc, sub->subject);
     sub->client = NULL;
     log_trace(CLIENT_LOG_FMT "<-> [DELSUB %s]", CLIENT_LOG_ARGS(c), sub->sid);
     g_hash_table_iter_remove(&it);
@@ -432,17 +435,37 @@ static void client_write_deadline_fired(void *data) {
 /* Appends "MSG subject sid [reply] size\r\n" (or HMSG) + payload + CRLF to
  * the subscriber.  `m` describes the message (borrowed, as from the parser);
  * returns false when the subscription takes nothing. */
-static bool client_deliver_ex(Client *pub, Subscription *sub, const ParserPub *m, const char *payload,
-                              bool status_to_self);
+static bool client_deliver_ex(Client *pub, Subscription *sub, Account *acc, const ParserPub *m, const char *payload,
+                              bool status_to_self, int flags);
 
-static bool client_deliver(Client *pub, Subscription *sub, const ParserPub *m, const char *payload) {
-  return client_deliver_ex(pub, sub, m, payload, false);
+#define CLIENT_PMR_SHADOW_SUBJECT (1 << 8)  /* internal: subject already mapped for a shadow */
+
+/* A stream import's shadow subscription: the message goes out under the
+ * importer's subject, and never when it came through a service import (Go
+ * pmrMsgImportedFromService). */
+static bool client_deliver_shadow(Client *pub, Subscription *sub, Account *acc, const ParserPub *m,
+                                  const char *payload, int flags) {
+  if (flags & CLIENT_PMR_IMPORTED_FROM_SERVICE) return false;
+  char buf[256];
+  g_autofree char *heap = NULL;
+  ParserPub dm = *m;
+  if (!accounts_import_delivery_subject(sub->im, &dm.subject, &dm.subject_len, buf, sizeof buf, &heap)) return false;
+  return client_deliver_ex(pub, sub, acc, &dm, payload, false, flags | CLIENT_PMR_SHADOW_SUBJECT);
 }
 
 /* status_to_self: a server-made status for the publisher itself (the 503
- * no-responders reply), which nats-server delivers even with echo off. */
-static bool client_deliver_ex(Client *pub, Subscription *sub, const ParserPub *m, const char *payload,
-                              bool status_to_self) {
+ * no-responders reply), which nats-server delivers even with echo off.
+ * acc: the account the message was matched in (for internal callbacks). */
+static bool client_deliver_ex(Client *pub, Subscription *sub, Account *acc, const ParserPub *m, const char *payload,
+                              bool status_to_self, int flags) {
+  if (sub->icb) {
+    /* service import or response subscription: forwarded, not written */
+    if (sub->closed) return false;
+    sub->icb(sub, pub, acc, m, payload);
+    return true;
+  }
+  if (G_UNLIKELY(sub->im != NULL) && !(flags & CLIENT_PMR_SHADOW_SUBJECT))
+    return client_deliver_shadow(pub, sub, acc, m, payload, flags);
   Client *dst = sub->client;
   const char *subject = m->subject, *reply = m->reply;
   size_t subject_len = m->subject_len, reply_len = m->reply_len;
@@ -485,8 +508,9 @@ static bool client_deliver_ex(Client *pub, Subscription *sub, const ParserPub *m
   memcpy(w, sub->sid, sub->sid_len);
   w += sub->sid_len;
   *w++ = ' ';
-  if (reply_len) {
-    memcpy(w, reply, reply_len);
+  if (reply_len || (flags & CLIENT_PMR_EMPTY_REPLY)) {
+    /* a server-made message has an empty, not absent, reply: "MSG s 1  5" as Go */
+    if (reply_len) memcpy(w, reply, reply_len);
     w += reply_len;
     *w++ = ' ';
   }
@@ -534,7 +558,7 @@ static bool client_deliver_ex(Client *pub, Subscription *sub, const ParserPub *m
   dst->acc->out_bytes += (uint64_t)total_len;
   /* Go counts a delivery as activity of the receiver, stamped with the
    * publisher's read time (monitoring's last_activity, ping delay). */
-  dst->last_activity = pub->last_activity;
+  if (pub) dst->last_activity = pub->last_activity;  /* pub NULL: a server-made message */
   if (reply_len && dst->auth) auth_client_track_reply(dst, reply, reply_len);
 
   sub->delivered++;
@@ -542,6 +566,8 @@ static bool client_deliver_ex(Client *pub, Subscription *sub, const ParserPub *m
     /* auto-unsubscribe: the subscription is done */
     sublist_remove(dst->acc->sublist, sub);
     sub->closed = true;
+    if (sub->nshadow) accounts_import_sub_removed(sub);
+    if (G_UNLIKELY(dst->acc->rr_map != NULL)) accounts_import_check_reply_interest(dst->acc, sub->subject);
     log_trace(CLIENT_LOG_FMT "<-> [DELSUB %s]", CLIENT_LOG_ARGS(dst), sub->sid);
     if (g_hash_table_steal(dst->subs, sub->sid)) subscription_unref(sub);
   }
@@ -557,7 +583,7 @@ static void client_send_no_responders(Client *c, const char *reply, size_t reply
     if (sub->client == c && !sub->closed) {
       ParserPub m = {.subject = reply, .subject_len = reply_len, .hdr_len = sizeof NO_RESPONDERS_HDR - 1,
                      .total_len = sizeof NO_RESPONDERS_HDR - 1};
-      client_deliver_ex(c, sub, &m, NO_RESPONDERS_HDR, true);
+      client_deliver_ex(c, sub, c->acc, &m, NO_RESPONDERS_HDR, true, 0);
       break;
     }
   }
@@ -573,23 +599,29 @@ static uint32_t client_rand(void) {
   return state;
 }
 
-static void client_process_msg(Client *c, const ParserPub *pub, const char *payload) {
-  SublistResult *r = sublist_match(c->acc->sublist, pub->subject, pub->subject_len);
+bool client_process_msg_results(Client *c, Account *acc, SublistResult *r, const ParserPub *pub, const char *payload,
+                                 int flags) {
   bool delivered_any = false;
   for (uint32_t i = 0; i < r->npsubs; i++)
-    delivered_any |= client_deliver(c, r->psubs[i], pub, payload);
+    delivered_any |= client_deliver_ex(c, r->psubs[i], acc, pub, payload, false, flags);
   for (uint32_t g = 0; g < r->nqgroups; g++) {
     Subscription **members = r->qsubs[g];
     uint32_t n = r->nqsubs[g];
     if (n == 0) continue;
     uint32_t start = n > 1 ? client_rand() % n : 0;
     for (uint32_t k = 0; k < n; k++) {
-      if (client_deliver(c, members[(start + k) % n], pub, payload)) {
+      if (client_deliver_ex(c, members[(start + k) % n], acc, pub, payload, false, flags)) {
         delivered_any = true;
         break;
       }
     }
   }
+  return delivered_any;
+}
+
+static void client_process_msg(Client *c, const ParserPub *pub, const char *payload) {
+  SublistResult *r = sublist_match(c->acc->sublist, pub->subject, pub->subject_len);
+  bool delivered_any = client_process_msg_results(c, c->acc, r, pub, payload, 0);
   sublist_result_unref(r);
   /* Judged on actual deliveries: the requester's own subscription with
    * echo off does not count as a responder (as in nats-server). */
@@ -792,6 +824,28 @@ static NatsError on_msg(void *ctx, const ParserPub *pub, const char *payload) {
   Client *c = ctx;
   RETURN_IF_CLOSED(c);
   Server *s = c->srv;
+  /* Account mappings rewrite the subject before anything else looks at it
+   * (Go does it as the message completes, so permissions see the result). */
+  ParserPub mapped;
+  char map_buf[256];
+  g_autofree char *map_heap = NULL;
+  if (G_UNLIKELY(c->acc->mappings != NULL)) {
+    const SubjectTransform *tr;
+    if (account_select_mapping(c->acc, pub->subject, pub->subject_len, &tr)) {
+      mapped = *pub;
+      size_t n = tr ? subject_transform_apply(tr, pub->subject, pub->subject_len, map_buf, sizeof map_buf) : 0;
+      mapped.subject = map_buf;
+      if (n > sizeof map_buf) {
+        mapped.subject = map_heap = g_malloc(n);
+        subject_transform_apply(tr, pub->subject, pub->subject_len, map_heap, n);
+      }
+      mapped.subject_len = n;
+      if (log_trace_enabled)
+        log_trace(CLIENT_LOG_FMT "<<- [MAPPING %.*s -> %.*s]", CLIENT_LOG_ARGS(c), (int)pub->subject_len, pub->subject,
+                  (int)n, mapped.subject);
+      pub = &mapped;
+    }
+  }
   if (log_trace_enabled)
     client_trace_payload(c, payload, (size_t)pub->total_len);
   c->in_msgs++;
@@ -851,6 +905,7 @@ static NatsError on_sub(void *ctx, const char *subject, size_t subject_len, cons
     return NATS_OK;
   }
   g_hash_table_insert(c->subs, sub->sid, sub);
+  if (c->acc->stream_imports) accounts_import_sub_added(c->acc, sub);
   if (c->opts.verbose) client_send_ok(c);
   return NATS_OK;
 }
@@ -882,6 +937,8 @@ static NatsError on_unsub(void *ctx, const char *sid, size_t sid_len, int64_t ma
     } else {
       sublist_remove(c->acc->sublist, sub);
       sub->closed = true;
+      if (sub->nshadow) accounts_import_sub_removed(sub);
+      if (G_UNLIKELY(c->acc->rr_map != NULL)) accounts_import_check_reply_interest(c->acc, sub->subject);
       log_trace(CLIENT_LOG_FMT "<-> [DELSUB %s]", CLIENT_LOG_ARGS(c), sub->sid);
       g_hash_table_steal(c->subs, sub->sid);
       subscription_unref(sub);

@@ -111,6 +111,14 @@ void client_send_err(Client *c, const char *text);
 /* Writes what is queued; called by the server's post-dispatch flush. */
 void client_flush(Client *c);
 
+/* Fan-out of one message to a match result (Go processMsgResults): plain
+ * subscriptions, then one member per queue group.  acc is the account r
+ * was matched in.  True if anything took the message. */
+#define CLIENT_PMR_IMPORTED_FROM_SERVICE 1
+#define CLIENT_PMR_EMPTY_REPLY 2  /* server-made message: an empty reply field in MSG */
+bool client_process_msg_results(Client *c, Account *acc, SublistResult *r, const ParserPub *pub, const char *payload,
+                                int flags);
+
 /* Lame duck / info updates: send an async INFO (e.g. with "ldm":true). */
 void client_send_info(Client *c, bool lame_duck);
 

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "accounts.h"
+#include "accounts_monitor.h"
 #include "client.h"
 #include "const.h"
 #include "errors.h"
@@ -309,6 +310,7 @@ static guint server_accounts(Server *s, Account **out, guint max) {
 }
 
 static Account *lookup_account(Server *s, const char *name) {
+  if (s->accounts) return g_hash_table_lookup(s->accounts, name);  /* every configured account */
   Account *accs[8];
   guint n = server_accounts(s, accs, G_N_ELEMENTS(accs));
   for (guint i = 0; i < n; i++)
@@ -1039,12 +1041,14 @@ static void handle_accountz(Req *r) {
     jw_int(&w, "leafnode_connections", 0);
     jw_uint(&w, "client_connections", acc->num_clients);
     jw_uint(&w, "subscriptions", sublist_count(acc->sublist));
+    accounts_monitor_sharing(&w, acc);
     SublistStats st;
     memset(&st, 0, sizeof st);
     stats_add(&st, acc->sublist);
     jw_begin_object(&w, "sublist_stats");
     jw_sublist_stats_fields(&w, &st);
     jw_end_object(&w);
+    accounts_monitor_responses(&w, acc);
     jw_end_object(&w);
   }
   jw_end_object(&w);

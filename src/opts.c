@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accounts_conf.h"
 #include "auth.h"
 #include "conf_parse.h"
 #include "const.h"
@@ -70,6 +71,7 @@ void opts_free(Options *o) {
   g_free(o->flag_tls_cert);
   g_free(o->flag_tls_key);
   g_free(o->flag_tls_ca);
+  accounts_conf_free(o->mappings);
   g_free(o);
 }
 
@@ -500,6 +502,7 @@ typedef enum OptKind {
   OPT_ACCOUNTS,          /* accounts {} (auth.c) */
   OPT_TLS,               /* tls {} */
   OPT_HTTPS_LISTEN,      /* https: "host:port" */
+  OPT_MAPPINGS,          /* mappings {} for $G (accounts_conf.c) */
   OPT_UNSUPPORTED,       /* a nats-server key whose feature cnatsd does not have yet */
 } OptKind;
 
@@ -558,11 +561,12 @@ static const OptSpec opt_table[] = {
     {"allow_non_tls", OPT_BOOL, OFF(allow_non_tls), false, 0},
     {"authorization", OPT_AUTHORIZATION, 0, true, 0},
     {"accounts", OPT_ACCOUNTS, 0, true, 0},
+    {"mappings|maps", OPT_MAPPINGS, 0, true, 0},
     {"no_auth_user", OPT_STRING, OFF(no_auth_user), true, 0},
     {"system_account|system", OPT_STRING, OFF(system_account), false, 0},
     {"no_system_account|no_system|no_sys_acc", OPT_BOOL, OFF(no_system_account), false, 0},
     /* Keys of features still to come: refused with a clear error, never ignored. */
-    {"mappings|maps|cluster|"
+    {"cluster|"
      "gateway|leaf|leafnodes|store_dir|storedir|jetstream|"
      "prof_port|ocsp|operator|operators|"
      "roots|root|root_operators|root_operator|resolver|account_resolver|accounts_resolver|resolver_tls|"
@@ -857,6 +861,10 @@ static void apply_key(Options *o, const char *key, const ConfValue *v, GPtrArray
       break;
     case OPT_ACCOUNTS:
       auth_conf_parse_accounts(o, v, errors, warnings);
+      break;
+    case OPT_MAPPINGS:
+      if (!o->mappings) o->mappings = accounts_conf_new();
+      accounts_conf_parse_mappings(o->mappings, "$G", v, errors);
       break;
     case OPT_UNSUPPORTED:
       report_at(errors, v, "field \"%s\" is not supported by cnatsd yet", key);

@@ -68,6 +68,7 @@ struct Options {
   /* The --tls* flags as given; applied after the config file (flags win). */
   bool flag_tls, flag_tls_verify, flag_tls_seen, flag_tls_disabled;
   char *flag_tls_cert, *flag_tls_key, *flag_tls_ca; /* owned */
+  struct AccountsConf *mappings; /* owned: top-level mappings{} for $G (accounts_conf.c); NULL = none */
 };
 
 /* What main should do after parsing the command line. */

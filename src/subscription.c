@@ -40,6 +40,8 @@ void subscription_unref(Subscription *sub) {
   g_assert(sub->refcount > 0);
   if (--sub->refcount > 0)
     return;
+  for (uint32_t i = 0; i < sub->nshadow; i++) subscription_unref(sub->shadow[i]);
+  g_free(sub->shadow);
   g_free(sub->subject);
   g_free(sub->queue);
   g_free(sub->sid);

@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include "forward.h"
 
+struct ParserPub;
+
 struct Subscription {
   int refcount;
   bool closed;            /* unsubscribed or owner closed: deliver nothing */
@@ -29,6 +31,16 @@ struct Subscription {
   int64_t delivered;      /* messages delivered so far */
   int64_t max;            /* auto-unsubscribe after this many; 0 = no limit */
   int32_t qweight;        /* queue weight for remote queue subs (routes); 1 locally */
+  /* Accounts (accounts_import.c).  A shadow subscription stands in an
+   * exporting account's sublist for a subscription of an importing account
+   * (stream import): same client, sid and queue, subject as exported. */
+  const struct StreamImport *im;  /* borrowed: set on shadow subscriptions */
+  Subscription **shadow;  /* owned array of refs: this subscription's shadows */
+  uint32_t nshadow;
+  /* Internal subscription (client NULL): a service import's `from`, or an
+   * account's "_R_.x.>" responses; icb runs instead of a delivery. */
+  void (*icb)(Subscription *sub, Client *pub, Account *acc, const struct ParserPub *m, const char *payload);
+  void *icb_data;         /* borrowed: the ServiceImport or Account */
 };
 
 /* (transfer full) a new subscription with refcount 1; strings are copied. */

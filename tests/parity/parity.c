@@ -323,7 +323,11 @@ typedef struct {
   int iter;
 } Vars;
 
-/* {tmpdir} {port} {pid} {exe} {i} {i:W} {rep:N:TEXT}. Unknown {...} are kept literally so
+/* Capture groups of the last `expect a /REGEX/` that matched: {cap1}..{cap9}
+ * in later commands (a server-made reply subject, for instance). */
+static char *last_caps[10];
+
+/* {tmpdir} {port} {pid} {exe} {i} {i:W} {rep:N:TEXT} {capN}. Unknown {...} are kept literally so
  * JSON braces need no escaping. */
 static GString *
 expand_vars(const char *in, const Vars *v)
@@ -352,6 +356,8 @@ expand_vars(const char *in, const Vars *v)
       g_string_append(out, v->exe_base);
     else if (strcmp(key, "i") == 0)
       g_string_append_printf(out, "%d", v->iter);
+    else if (g_str_has_prefix(key, "cap") && key[3] >= '1' && key[3] <= '9' && !key[4])
+      g_string_append(out, last_caps[key[3] - '0'] ? last_caps[key[3] - '0'] : "");
     else if (g_str_has_prefix(key, "i:"))
       g_string_append_printf(out, "%0*d", atoi(key + 2), v->iter);
     else if (g_str_has_prefix(key, "rep:") && strchr(key + 4, ':')) {
@@ -647,8 +653,13 @@ regex_match(Run *r, const char *pattern, const char *subject, char **masked)
   }
   GMatchInfo *mi = NULL;
   gboolean ok = g_regex_match(re, subject, 0, &mi);
-  if (ok && masked)
+  if (ok && masked) {
     *masked = mask_groups(subject, mi);
+    for (int g = 1; g < 10; g++) {
+      g_free(last_caps[g]);
+      last_caps[g] = g < g_match_info_get_match_count(mi) ? g_match_info_fetch(mi, g) : NULL;
+    }
+  }
   g_match_info_free(mi);
   return ok;
 }
