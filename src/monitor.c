@@ -1406,7 +1406,7 @@ bool monitor_start(Monitor *m, GError **error) {
     m->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
                                                 : ((struct sockaddr_in *)&bound)->sin_port);
   m->http = http;
-  m->http_server = http->start(fd, &host_fns, m);  /* takes fd */
+  m->http_server = http->start(fd, NULL, &host_fns, m);  /* takes fd */
   m->host = g_strdup(host);
   if (strchr(host, ':')) log_info("Starting http monitor on [%s]:%d", host, m->port);
   else log_info("Starting http monitor on %s:%d", host, m->port);

@@ -70,15 +70,20 @@ typedef struct MonitorHttpHost {
 } MonitorHttpHost;
 
 /* Bump when MonitorHttpHost, MonitorHttpAnswer or MonitorHttpModule change. */
-#define MONITOR_HTTP_ABI 1u
+#define MONITOR_HTTP_ABI 2u
 
 /* The module's table: symbol `cnatsd_module_monitor`. */
 typedef struct MonitorHttpModule {
   uint32_t abi;  /* MONITOR_HTTP_ABI; must stay the first field (module.h) */
+  /* HTTPS (https_port): (transfer full) the server certificate and key
+   * from PEM files, with GIO TLS; NULL with *error set to GIO's message. */
+  void *(*tls_cert_new)(const char *cert_file, const char *key_file, GError **error);
+  void (*tls_cert_free)(void *cert);  /* accepts NULL */
   /* Serves HTTP on `listen_fd` (bound, listening, non-blocking; the module
-   * owns it from now on) on the default main context.  Returns the server
-   * handle; never fails. */
-  void *(*start)(int listen_fd, const MonitorHttpHost *host, void *data);
+   * owns it from now on) on the default main context; HTTPS when
+   * `tls_cert` (borrowed, from tls_cert_new, must outlive the server) is
+   * not NULL.  Returns the server handle; never fails. */
+  void *(*start)(int listen_fd, void *tls_cert, const MonitorHttpHost *host, void *data);
   /* Closes the listener and every connection; accepts NULL. */
   void (*stop)(void *server);
 } MonitorHttpModule;

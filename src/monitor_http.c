@@ -2,7 +2,7 @@
  * monitoring endpoints, with libsoup.
  *
  * Owns the listening socket handed over by monitor_start(), the SoupServer
- * and its connections.  Thread: the protocol loop thread (its sources are on
+ * and its connections; for HTTPS, GIO TLS over them (glib-networking).  Thread: the protocol loop thread (its sources are on
  * the default main context).  Built as a loadable module so libsoup and its
  * dependencies are mapped only when monitoring is configured (module.h);
  * the only file that includes libsoup.  It knows nothing of the server:
@@ -19,6 +19,7 @@
 
 typedef struct MonitorHttp {
   SoupServer *soup;             /* owned */
+  GTlsCertificate *tls_cert;    /* borrowed (the core keeps it); NULL: plain HTTP */
   int listen_fd;                /* owned */
   guint listen_source;          /* fd source on listen_fd, or the timeout resuming it */
   const MonitorHttpHost *host;  /* borrowed: static in the core */
@@ -71,7 +72,16 @@ static gboolean monitor_http_on_accept(gint fd, GIOCondition cond, gpointer data
     GSocketConnection *conn = g_socket_connection_factory_create_connection(sock);
     GSocketAddress *local = g_socket_get_local_address(sock, NULL);
     GSocketAddress *remote = g_socket_get_remote_address(sock, NULL);
-    soup_server_accept_iostream(h->soup, G_IO_STREAM(conn), local, remote, NULL);
+    GIOStream *stream = G_IO_STREAM(g_object_ref(conn));
+    if (h->tls_cert) {
+      /* HTTPS: the handshake runs lazily on the first read, in libsoup's
+       * own async I/O, so nothing here blocks. */
+      GIOStream *tls = g_tls_server_connection_new(stream, h->tls_cert, NULL);
+      g_object_unref(stream);
+      stream = tls;
+    }
+    if (stream) soup_server_accept_iostream(h->soup, stream, local, remote, NULL);
+    g_clear_object(&stream);
     g_clear_object(&local);
     g_clear_object(&remote);
     g_object_unref(conn);
@@ -80,8 +90,17 @@ static gboolean monitor_http_on_accept(gint fd, GIOCondition cond, gpointer data
   return G_SOURCE_CONTINUE;
 }
 
-static void *monitor_http_start(int listen_fd, const MonitorHttpHost *host, void *data) {
+static void *monitor_http_tls_cert_new(const char *cert_file, const char *key_file, GError **error) {
+  return g_tls_certificate_new_from_files(cert_file, key_file, error);
+}
+
+static void monitor_http_tls_cert_free(void *cert) {
+  if (cert) g_object_unref(cert);
+}
+
+static void *monitor_http_start(int listen_fd, void *tls_cert, const MonitorHttpHost *host, void *data) {
   MonitorHttp *h = g_new0(MonitorHttp, 1);
+  h->tls_cert = tls_cert;
   h->host = host;
   h->data = data;
   h->listen_fd = listen_fd;
@@ -103,6 +122,8 @@ static void monitor_http_stop(void *server) {
 
 __attribute__((visibility("default"))) const MonitorHttpModule cnatsd_module_monitor = {
   .abi = MONITOR_HTTP_ABI,
+  .tls_cert_new = monitor_http_tls_cert_new,
+  .tls_cert_free = monitor_http_tls_cert_free,
   .start = monitor_http_start,
   .stop = monitor_http_stop,
 };
