@@ -10,18 +10,27 @@
  * the core is passed to it as a table of functions — so it links only its
  * library and GLib and loads into any cnatsd binary (plain, ASan, fuzz).
  *
- * Adding a module ("tls" as the example):
- *   1. tls.h declares `typedef struct TlsModule { uint32_t abi; ...fns... }
- *      TlsModule;` and `#define TLS_MODULE_ABI 1u`, with no GnuTLS types.
- *   2. tls.c defines the functions and
- *      `G_MODULE_EXPORT const TlsModule cnatsd_module_tls = {TLS_MODULE_ABI, ...};`
- *   3. meson.build: `shared_module('cnatsd-tls', 'src/tls.c', name_prefix : '',
- *      dependencies : [glib_dep, gnutls_dep], install : true,
- *      install_dir : cnatsd_moduledir)` next to cnatsd_exe (so it lands in
- *      the same build directory as the binary), and drop gnutls_dep from
- *      core_deps.
- *   4. the caller, once TLS is configured:
- *      `const TlsModule *t = module_load("tls", TLS_MODULE_ABI, &error);`
+ * Adding a module ("tls" as the example; GnuTLS and its dependencies —
+ * nettle, hogweed, gmp, p11-kit, tasn1, idn2, unistring — map 2.2 MiB and
+ * gnutls_global_init allocates another ~110 KiB at load, in every server):
+ *   1. tls.h keeps its functions as the interface the rest of the core calls,
+ *      and adds `typedef struct TlsModule { uint32_t abi; ...one pointer per
+ *      tls.h function... } TlsModule;` and `#define TLS_MODULE_ABI 1u`.
+ *   2. tls.c (the only GnuTLS user) makes its functions static and exports
+ *      `__attribute__((visibility("default"))) const TlsModule
+ *      cnatsd_module_tls = {TLS_MODULE_ABI, ...};`.  It must not call into
+ *      the core: what it needs (logging) comes in through the table, as
+ *      MonitorHttpHost does for the monitor module.
+ *   3. A small core file (tls_shim.c) implements each tls.h function as a
+ *      call through `module_load("tls", TLS_MODULE_ABI, &error)`'s table,
+ *      loading on first use; the first use is config time, only when TLS
+ *      is configured (tls{} or --tls*), so a load failure is a config error.
+ *   4. meson.build: `shared_module('cnatsd-tls', 'src/tls.c', name_prefix : '',
+ *      dependencies : [glib_dep, gnutls_dep], gnu_symbol_visibility : 'hidden',
+ *      install : true, install_dir : cnatsd_moduledir)` next to
+ *      cnatsd_monitor_module (so it lands next to build/cnatsd), add it to
+ *      alias_target('server', ...), move tls.c from src/meson.build to the
+ *      module, and drop gnutls_dep from core_deps.
  *
  * Search order for cnatsd-<name>.so: $CNATSD_MODULE_DIR, the directory of
  * the running executable (/proc/self/exe: build/cnatsd finds
