@@ -44,6 +44,10 @@ const void *module_load(const char *name, uint32_t abi, GError **error) {
       h = module_open_in(dir, file, tried);
     }
   }
+#ifdef CNATSD_BUILD_MODULEDIR
+  /* test programs linking libcnatsd run from other build subdirectories */
+  if (!h) h = module_open_in(CNATSD_BUILD_MODULEDIR, file, tried);
+#endif
   if (!h) h = module_open_in(CNATSD_MODULEDIR, file, tried);
   if (!h) {
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "can't load module %s: %s", file, tried->str);

@@ -34,7 +34,9 @@
  *
  * Search order for cnatsd-<name>.so: $CNATSD_MODULE_DIR, the directory of
  * the running executable (/proc/self/exe: build/cnatsd finds
- * build/cnatsd-<name>.so), then the install directory (libdir/cnatsd).
+ * build/cnatsd-<name>.so), the build directory it was compiled in (for test
+ * programs elsewhere in the build tree), then the install directory
+ * (libdir/cnatsd).
  * Protocol loop thread (or startup). */
 #pragma once
 
