@@ -1,14 +1,17 @@
 /* monitor.c — HTTP monitoring (see monitor.h).
  *
- * Owns: the libsoup SoupServer (when http_port is set), the ring of closed
- * connections, per-path request counters (varz http_req_stats) and the CPU
- * sample behind varz "cpu".
+ * Owns: the monitoring listener socket until it hands it to the monitor
+ * module, the ring of closed connections, per-path request counters (varz
+ * http_req_stats) and the CPU sample behind varz "cpu".
  *
- * Thread: the protocol loop thread.  libsoup's listener and connection
- * sources live on the default GMainContext, the same one the protocol loop
- * runs on, so a handler sees a consistent snapshot of every client without
- * locks.  Monitoring connections are few, so libsoup's own per-connection
- * sources are acceptable here (DESIGN.md §2).
+ * Thread: the protocol loop thread.  The HTTP layer (libsoup) lives in the
+ * loadable module cnatsd-monitor.so (monitor_http.c), loaded only when
+ * http_port is set, so a server without monitoring maps none of libsoup's
+ * libraries.  Its listener and connection sources live on the default
+ * GMainContext, the same one the protocol loop runs on, and it calls
+ * monitor_serve() for each request, so a handler sees a consistent snapshot
+ * of every client without locks.  Monitoring connections are few, so
+ * libsoup's own per-connection sources are acceptable here (DESIGN.md §2).
  *
  * Answers follow nats-server 2.9.10's monitor.go: the same JSON field names,
  * order and types (Go struct order, omitempty rules), the same query
@@ -18,8 +21,8 @@
 #include "monitor.h"
 
 #include <errno.h>
+#include <gio/gio.h>
 #include <glib-unix.h>
-#include <libsoup/soup.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <stdio.h>
@@ -35,6 +38,7 @@
 #include "const.h"
 #include "errors.h"
 #include "log.h"
+#include "module.h"
 #include "monitor_json.h"
 #include "opts.h"
 #include "server.h"
@@ -79,12 +83,11 @@ typedef struct ClosedConn {
 
 struct Monitor {
   Server *srv;                 /* borrowed: owns us */
-  SoupServer *soup;            /* owned; NULL when monitoring is off */
-  int listen_fd;               /* owned; -1 when off */
-  guint listen_source;         /* fd source on listen_fd, or the timeout resuming it */
+  const MonitorHttpModule *http; /* borrowed (resident module); NULL when monitoring is off */
+  void *http_server;            /* owned by the module: its listener and connections */
   char *host;                  /* owned: the bound host as configured */
   int port;                    /* bound port */
-  GTlsCertificate *tls_cert;   /* owned; set for https_port (GIO TLS, glib-networking) */
+  void *tls_cert;              /* owned (http->tls_cert_free); set for https_port (GIO TLS, glib-networking) */
   char *base_path;             /* owned: normalized, "/" or "/x" without trailing '/' */
   GHashTable *req_stats;       /* owned: path (owned) → count (guint64 in pointer) */
 
@@ -169,7 +172,7 @@ static bool go_parse_int64(const char *s, bool allow_sign, int64_t *out, uint64_
 
 typedef struct Req {
   Monitor *m;
-  SoupServerMessage *msg;  /* borrowed */
+  MonitorHttpAnswer *ans;  /* borrowed: the answer being built */
   GHashTable *query;       /* owned: name → value (decoded) */
   bool failed;             /* an error answer has been set */
 } Req;
@@ -179,9 +182,15 @@ static const char *q_get(Req *r, const char *name) {
   return v ? v : "";
 }
 
+static void answer_set(MonitorHttpAnswer *a, int status, const char *content_type, const char *body, size_t len) {
+  a->status = status;
+  a->content_type = content_type;
+  g_string_truncate(a->body, 0);
+  g_string_append_len(a->body, body, (gssize)len);
+}
+
 static void req_fail(Req *r, int status, const char *text) {
-  soup_server_message_set_status(r->msg, status, NULL);
-  soup_server_message_set_response(r->msg, "text/plain; charset=utf-8", SOUP_MEMORY_COPY, text, strlen(text));
+  answer_set(r->ans, status, "text/plain; charset=utf-8", text, strlen(text));
   r->failed = true;
 }
 
@@ -194,7 +203,7 @@ static bool q_bool(Req *r, const char *name, bool *out) {
   GString *e = g_string_new(err);
   go_quote(e, v);
   g_string_append(e, ": invalid syntax");
-  req_fail(r, SOUP_STATUS_BAD_REQUEST, e->str);
+  req_fail(r, HTTP_BAD_REQUEST, e->str);
   g_string_free(e, TRUE);
   return false;
 }
@@ -207,7 +216,7 @@ static bool q_int(Req *r, const char *name, int64_t *out) {
   if (go_parse_int64(v, true, out, NULL, &range)) return true;
   g_autofree char *detail = go_num_error("Atoi", v, range);
   g_autofree char *text = g_strdup_printf("Error decoding int for '%s': %s", name, detail);
-  req_fail(r, SOUP_STATUS_BAD_REQUEST, text);
+  req_fail(r, HTTP_BAD_REQUEST, text);
   return false;
 }
 
@@ -219,7 +228,7 @@ static bool q_uint64(Req *r, const char *name, uint64_t *out) {
   if (go_parse_int64(v, false, NULL, out, &range)) return true;
   g_autofree char *detail = go_num_error("ParseUint", v, range);
   g_autofree char *text = g_strdup_printf("Error decoding uint64 for '%s': %s", name, detail);
-  req_fail(r, SOUP_STATUS_BAD_REQUEST, text);
+  req_fail(r, HTTP_BAD_REQUEST, text);
   return false;
 }
 
@@ -241,12 +250,11 @@ static void count_req(Monitor *m, const char *path) {
 /* Go ResponseHandler: JSON, or JSONP when callback= is given. */
 static void respond_json(Req *r, GString *body) {
   const char *cb = q_get(r, "callback");
-  soup_server_message_set_status(r->msg, SOUP_STATUS_OK, NULL);
   if (*cb) {
     g_autofree char *js = g_strdup_printf("%s(%s)", cb, body->str);
-    soup_server_message_set_response(r->msg, "application/javascript", SOUP_MEMORY_COPY, js, strlen(js));
+    answer_set(r->ans, HTTP_OK, "application/javascript", js, strlen(js));
   } else {
-    soup_server_message_set_response(r->msg, "application/json", SOUP_MEMORY_COPY, body->str, body->len);
+    answer_set(r->ans, HTTP_OK, "application/json", body->str, body->len);
   }
 }
 
@@ -689,7 +697,7 @@ static void handle_connz(Req *r) {
     else if (g_ascii_strcasecmp(st, "any") == 0 || g_ascii_strcasecmp(st, "all") == 0) state = CONN_ALL;
     else {
       g_autofree char *text = g_strdup_printf("Error decoding state for %s", st);
-      req_fail(r, SOUP_STATUS_BAD_REQUEST, text);
+      req_fail(r, HTTP_BAD_REQUEST, text);
       return;
     }
   }
@@ -705,18 +713,18 @@ static void handle_connz(Req *r) {
       if (strcmp(sort_str, sort_names[i]) == 0) sort = (SortOpt)i, found = true;
     if (!found) {
       g_autofree char *text = g_strdup_printf("invalid sorting option: %s", sort_str);
-      req_fail(r, SOUP_STATUS_BAD_REQUEST, text);
+      req_fail(r, HTTP_BAD_REQUEST, text);
       return;
     }
   }
   if (offset < 0) offset = 0;
   if (limit <= 0) limit = DEFAULT_CONN_LIST_SIZE;
   if (sort == SORT_STOP && state != CONN_CLOSED) {
-    req_fail(r, SOUP_STATUS_BAD_REQUEST, "sort by stop only valid on closed connections");
+    req_fail(r, HTTP_BAD_REQUEST, "sort by stop only valid on closed connections");
     return;
   }
   if (sort == SORT_REASON && state != CONN_CLOSED) {
-    req_fail(r, SOUP_STATUS_BAD_REQUEST, "sort by reason only valid on closed connections");
+    req_fail(r, HTTP_BAD_REQUEST, "sort by reason only valid on closed connections");
     return;
   }
   if (cid > 0) limit = 1;
@@ -953,7 +961,7 @@ static void handle_subsz(Req *r) {
   if (limit <= 0) limit = DEFAULT_SUB_LIST_SIZE;
   if (*test && !subject_is_valid_literal(test, strlen(test))) {
     g_autofree char *text = g_strdup_printf("invalid test subject, must be valid publish subject: %s", test);
-    req_fail(r, SOUP_STATUS_BAD_REQUEST, text);
+    req_fail(r, HTTP_BAD_REQUEST, text);
     return;
   }
   SublistStats st;
@@ -1014,7 +1022,7 @@ static void handle_accountz(Req *r) {
   Account *acc = NULL;
   if (*name && !(acc = lookup_account(s, name))) {
     g_autofree char *text = g_strdup_printf("Account %s does not exist", name);
-    req_fail(r, SOUP_STATUS_BAD_REQUEST, text);
+    req_fail(r, HTTP_BAD_REQUEST, text);
     return;
   }
   g_autoptr(GString) body = g_string_sized_new(1024);
@@ -1233,9 +1241,8 @@ static void handle_root(Req *r) {
   g_string_append(page,
                   "    <a href=https://docs.nats.io/running-a-nats-service/nats_admin/monitoring "
                   "class=\"help\">Help</a>\n  </body>\n</html>");
-  soup_server_message_set_status(r->msg, SOUP_STATUS_OK, NULL);
-  soup_server_message_set_response(r->msg, "text/html; charset=utf-8", SOUP_MEMORY_TAKE, page->str, page->len);
-  g_string_free(page, FALSE);
+  answer_set(r->ans, HTTP_OK, "text/html; charset=utf-8", page->str, page->len);
+  g_string_free(page, TRUE);
 }
 
 /* ---- dispatch ------------------------------------------------------------ */
@@ -1254,20 +1261,16 @@ static const struct {
     {"/jsz", handle_jsz},         {"/healthz", handle_healthz},
 };
 
-static void monitor_not_found(SoupServerMessage *msg) {
+static void monitor_not_found(MonitorHttpAnswer *a) {
   static const char text[] = "404 page not found\n";
-  soup_message_headers_replace(soup_server_message_get_response_headers(msg), "X-Content-Type-Options", "nosniff");
-  soup_server_message_set_status(msg, SOUP_STATUS_NOT_FOUND, NULL);
-  soup_server_message_set_response(msg, "text/plain; charset=utf-8", SOUP_MEMORY_STATIC, text, sizeof text - 1);
+  a->nosniff = true;
+  answer_set(a, HTTP_NOT_FOUND, "text/plain; charset=utf-8", text, sizeof text - 1);
 }
 
-static void monitor_handle(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query_unused,
-                           gpointer data) {
+void monitor_serve(void *data, const char *method, const char *path, const char *raw, MonitorHttpAnswer *ans) {
   Monitor *m = data;
-  Req r = {.m = m, .msg = msg};
+  Req r = {.m = m, .ans = ans};
   /* Parse the raw query ourselves: Go's Query().Get() takes the first value. */
-  GUri *uri = soup_server_message_get_uri(msg);
-  const char *raw = uri ? g_uri_get_query(uri) : NULL;
   r.query = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   if (raw) {
     gchar **pairs = g_strsplit(raw, "&", -1);
@@ -1299,13 +1302,13 @@ static void monitor_handle(SoupServer *server, SoupServerMessage *msg, const cha
     g_free(clean);
     clean = with_slash;
   }
-  if (strcmp(clean, p) != 0 && soup_server_message_get_method(msg) != SOUP_METHOD_CONNECT) {
-    g_autofree char *loc = raw ? g_strconcat(clean, "?", raw, NULL) : g_strdup(clean);
+  if (strcmp(clean, p) != 0 && strcmp(method, "CONNECT") != 0) {
+    char *loc = raw ? g_strconcat(clean, "?", raw, NULL) : g_strdup(clean);
     g_autofree char *esc = g_markup_escape_text(loc, -1);
     g_autofree char *body = g_strdup_printf("<a href=\"%s\">Moved Permanently</a>.\n\n", esc);
-    soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Location", loc);
-    soup_server_message_set_status(msg, SOUP_STATUS_MOVED_PERMANENTLY, NULL);
-    soup_server_message_set_response(msg, "text/html; charset=utf-8", SOUP_MEMORY_COPY, body, strlen(body));
+    g_free(ans->location);
+    ans->location = loc;
+    answer_set(ans, HTTP_MOVED_PERMANENTLY, "text/html; charset=utf-8", body, strlen(body));
     g_hash_table_destroy(r.query);
     return;
   }
@@ -1323,7 +1326,7 @@ static void monitor_handle(SoupServer *server, SoupServerMessage *msg, const cha
       }
     }
   }
-  if (!handled) monitor_not_found(msg);
+  if (!handled) monitor_not_found(ans);
   g_hash_table_destroy(r.query);
 }
 
@@ -1354,7 +1357,6 @@ static char *normalize_base_path(const char *p) {
 Monitor *monitor_new(Server *s) {
   Monitor *m = g_new0(Monitor, 1);
   m->srv = s;
-  m->listen_fd = -1;
   int64_t cap = s->opts->max_closed_clients;
   if (cap <= 0) cap = DEFAULT_MAX_CLOSED_CLIENTS;
   m->closed_cap = (guint)MIN(cap, (int64_t)G_MAXINT32);
@@ -1366,13 +1368,8 @@ Monitor *monitor_new(Server *s) {
 
 void monitor_free(Monitor *m) {
   if (!m) return;
-  if (m->listen_source) g_source_remove(m->listen_source);
-  if (m->listen_fd >= 0) close(m->listen_fd);
-  if (m->soup) {
-    soup_server_disconnect(m->soup);
-    g_object_unref(m->soup);
-  }
-  g_clear_object(&m->tls_cert);
+  if (m->http_server) m->http->stop(m->http_server);
+  if (m->tls_cert) m->http->tls_cert_free(m->tls_cert);
   for (guint i = 0; i < m->closed_cap; i++) closed_conn_free(m->closed[i]);
   g_free(m->closed);
   g_hash_table_destroy(m->req_stats);
@@ -1381,51 +1378,7 @@ void monitor_free(Monitor *m) {
   g_free(m);
 }
 
-static gboolean monitor_on_accept(gint fd, GIOCondition cond, gpointer data);
-
-static gboolean monitor_accept_resume(gpointer data) {
-  Monitor *m = data;
-  m->listen_source = g_unix_fd_add(m->listen_fd, G_IO_IN, monitor_on_accept, m);
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean monitor_on_accept(gint fd, GIOCondition cond, gpointer data) {
-  Monitor *m = data;
-  for (int i = 0; i < 64; i++) {
-    int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (cfd < 0) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED) break;
-      /* Out of fds or memory: the listener stays readable, so pause it
-       * instead of spinning, as the client listener does. */
-      log_error("monitoring: accept error: %s", g_strerror(errno));
-      m->listen_source = g_timeout_add(100, monitor_accept_resume, m);
-      return G_SOURCE_REMOVE;
-    }
-    GSocket *sock = g_socket_new_from_fd(cfd, NULL);
-    if (!sock) {
-      close(cfd);
-      continue;
-    }
-    GSocketConnection *conn = g_socket_connection_factory_create_connection(sock);
-    GSocketAddress *local = g_socket_get_local_address(sock, NULL);
-    GSocketAddress *remote = g_socket_get_remote_address(sock, NULL);
-    GIOStream *stream = G_IO_STREAM(g_object_ref(conn));
-    if (m->tls_cert) {
-      /* HTTPS: the handshake runs lazily on the first read, in libsoup's
-       * own async I/O, so nothing here blocks. */
-      GIOStream *tls = g_tls_server_connection_new(stream, m->tls_cert, NULL);
-      g_object_unref(stream);
-      stream = tls;
-    }
-    if (stream) soup_server_accept_iostream(m->soup, stream, local, remote, NULL);
-    g_clear_object(&stream);
-    g_clear_object(&local);
-    g_clear_object(&remote);
-    g_object_unref(conn);
-    g_object_unref(sock);
-  }
-  return G_SOURCE_CONTINUE;
-}
+static void monitor_log_error(const char *text) { log_error("%s", text); }
 
 bool monitor_start(Monitor *m, GError **error) {
   Options *o = m->srv->opts;
@@ -1436,14 +1389,22 @@ bool monitor_start(Monitor *m, GError **error) {
   }
   if (o->http_port == 0 && o->https_port == 0) return true;
   bool https = o->http_port == 0;
+  if (https && (!o->tls_config || !tls_config_cert_file(o->tls_config))) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "Can't start monitoring: TLS cert and key required for HTTPS");
+    return false;
+  }
+  /* libsoup and what it pulls in (~1.5 MiB of mapped libraries) live in
+   * the monitor module, loaded only now that monitoring is configured. */
+  g_autoptr(GError) lerr = NULL;
+  const MonitorHttpModule *http = module_load("monitor", MONITOR_HTTP_ABI, &lerr);
+  if (!http) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "Can't start monitoring: %s", lerr->message);
+    return false;
+  }
+  m->http = http;
   if (https) {
-    if (!o->tls_config || !tls_config_cert_file(o->tls_config)) {
-      g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "Can't start monitoring: TLS cert and key required for HTTPS");
-      return false;
-    }
     GError *terr = NULL;
-    m->tls_cert = g_tls_certificate_new_from_files(tls_config_cert_file(o->tls_config),
-                                                   tls_config_key_file(o->tls_config), &terr);
+    m->tls_cert = http->tls_cert_new(tls_config_cert_file(o->tls_config), tls_config_key_file(o->tls_config), &terr);
     if (!m->tls_cert) {
       g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "Can't start monitoring: %s", terr->message);
       g_error_free(terr);
@@ -1498,18 +1459,14 @@ bool monitor_start(Monitor *m, GError **error) {
                 host, port, step, msg);
     return false;
   }
-  /* We accept and hand each connection to libsoup: libsoup 3.2's own
-   * listener leaks every accepted GSocket (fixed upstream in 3.3). */
   g_unix_set_fd_nonblocking(fd, TRUE, NULL);
-  m->listen_fd = fd;
-  m->soup = soup_server_new(NULL, NULL);
-  soup_server_add_handler(m->soup, NULL, monitor_handle, m, NULL);
-  m->listen_source = g_unix_fd_add(fd, G_IO_IN, monitor_on_accept, m);
+  static const MonitorHttpHost host_fns = {monitor_serve, monitor_log_error};
   struct sockaddr_storage bound;
   socklen_t blen = sizeof bound;
   if (getsockname(fd, (struct sockaddr *)&bound, &blen) == 0)
     m->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
                                                 : ((struct sockaddr_in *)&bound)->sin_port);
+  m->http_server = http->start(fd, m->tls_cert, &host_fns, m);  /* takes fd */
   m->host = g_strdup(host);
   const char *proto = https ? "https" : "http";
   if (strchr(host, ':')) log_info("Starting %s monitor on [%s]:%d", proto, host, m->port);
@@ -1521,6 +1478,6 @@ bool monitor_start(Monitor *m, GError **error) {
   return true;
 }
 
-int monitor_port(const Monitor *m) { return m && m->soup ? m->port : 0; }
-const char *monitor_host(const Monitor *m) { return m && m->soup ? m->host : NULL; }
+int monitor_port(const Monitor *m) { return m && m->http_server ? m->port : 0; }
+const char *monitor_host(const Monitor *m) { return m && m->http_server ? m->host : NULL; }
 bool monitor_is_https(const Monitor *m) { return m && m->tls_cert; }

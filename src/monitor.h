@@ -1,6 +1,7 @@
 /* monitor.h — HTTP monitoring (nats-server's monitor.go): /varz, /connz,
  * /subsz, /accountz, /accstatz, /healthz, /routez, /gatewayz, /leafz, /jsz
- * and the index page, served by libsoup on the server's main context, plus
+ * and the index page, served on the server's main context by the monitor
+ * module (libsoup, loaded only when monitoring is configured), plus
  * the ring of recently closed connections that /connz?state=closed shows.
  *
  * One Monitor per Server, created with it; the HTTP listener exists only
@@ -37,6 +38,59 @@ void monitor_record_closed(Monitor *m, Client *c);
 
 /* Number of closed connections currently held (for tests). */
 guint monitor_closed_count(const Monitor *m);
+
+/* ---- the HTTP layer, in the loadable module "monitor" -------------------
+ *
+ * monitor.c builds every answer; the module (monitor_http.c, the only file
+ * that includes libsoup) only speaks HTTP.  See module.h for how modules are
+ * found and loaded. */
+
+enum {
+  HTTP_OK = 200,
+  HTTP_MOVED_PERMANENTLY = 301,
+  HTTP_BAD_REQUEST = 400,
+  HTTP_NOT_FOUND = 404,
+};
+
+/* One answer.  The module zeroes it and gives body an empty GString before
+ * calling serve, then sends it and frees body and location. */
+typedef struct MonitorHttpAnswer {
+  int status;
+  const char *content_type;  /* borrowed: static string */
+  GString *body;             /* owned by the module */
+  char *location;            /* owned by the module: Location header, or NULL */
+  bool nosniff;              /* send X-Content-Type-Options: nosniff */
+} MonitorHttpAnswer;
+
+/* What the core gives the module.  All calls on the protocol loop thread. */
+typedef struct MonitorHttpHost {
+  /* `path` is the request path as received (still percent-encoded), `query`
+   * the raw query string or NULL, `method` e.g. "GET". */
+  void (*serve)(void *data, const char *method, const char *path, const char *query, MonitorHttpAnswer *ans);
+  void (*log_error)(const char *text);
+} MonitorHttpHost;
+
+/* Bump when MonitorHttpHost, MonitorHttpAnswer or MonitorHttpModule change. */
+#define MONITOR_HTTP_ABI 2u
+
+/* The module's table: symbol `cnatsd_module_monitor`. */
+typedef struct MonitorHttpModule {
+  uint32_t abi;  /* MONITOR_HTTP_ABI; must stay the first field (module.h) */
+  /* HTTPS (https_port): (transfer full) the server certificate and key
+   * from PEM files, with GIO TLS; NULL with *error set to GIO's message. */
+  void *(*tls_cert_new)(const char *cert_file, const char *key_file, GError **error);
+  void (*tls_cert_free)(void *cert);  /* accepts NULL */
+  /* Serves HTTP on `listen_fd` (bound, listening, non-blocking; the module
+   * owns it from now on) on the default main context; HTTPS when
+   * `tls_cert` (borrowed, from tls_cert_new, must outlive the server) is
+   * not NULL.  Returns the server handle; never fails. */
+  void *(*start)(int listen_fd, void *tls_cert, const MonitorHttpHost *host, void *data);
+  /* Closes the listener and every connection; accepts NULL. */
+  void (*stop)(void *server);
+} MonitorHttpModule;
+
+/* The core side of serve(): routes the request and fills `ans`. */
+void monitor_serve(void *monitor, const char *method, const char *path, const char *query, MonitorHttpAnswer *ans);
 
 /* Formatting helpers (in monitor_json.c), shared with tests and later $SYS endpoints.
  * Go's time.Duration.String() of `ns` nanoseconds. */

@@ -160,9 +160,9 @@ static NatsError parser_check_payload(Parser *p, const char *arg, size_t alen) {
   return NATS_OK;
 }
 
-static NatsError parser_pub_args(Parser *p, const char *arg, size_t alen) {
-  Slice a[PARSER_MAX_SPLIT];
-  int n = parser_split(arg, alen, false, a);
+/* PUB's checks on its n split arguments a[] (only the first
+ * PARSER_MAX_SPLIT stored) of the control line arg/alen. */
+static NatsError parser_pub_args(Parser *p, const char *arg, size_t alen, const Slice *a, int n) {
   ParserPub *pa = &p->pa;
   Slice size;
   if (n == 2) {
@@ -182,12 +182,10 @@ static NatsError parser_pub_args(Parser *p, const char *arg, size_t alen) {
   return parser_check_payload(p, arg, alen);
 }
 
-static NatsError parser_hpub_args(Parser *p, const char *arg, size_t alen) {
+static NatsError parser_hpub_args(Parser *p, const char *arg, size_t alen, const Slice *a, int n) {
   /* nats-server looks at header support before the arguments */
   if (!p->headers)
     return parser_fail(p, NATS_ERR_HEADERS_NOT_SUPPORTED, "message headers not supported", arg, alen);
-  Slice a[PARSER_MAX_SPLIT];
-  int n = parser_split(arg, alen, false, a);
   ParserPub *pa = &p->pa;
   Slice hdr, size;
   if (n == 3) {
@@ -220,6 +218,99 @@ static NatsError parser_cb_fail(Parser *p, NatsError e) {
   return parser_fail(p, e, "callback", NULL, 0);
 }
 
+/* A complete PUB/HPUB control line, already split into a[0..n). */
+static NatsError parser_pub_line(Parser *p, const char *arg, size_t alen, bool in_arg_buf, const Slice *a, int n,
+                                 const ParserCallbacks *cb, void *ctx) {
+  NatsError e = p->op == OP_PUB ? parser_pub_args(p, arg, alen, a, n) : parser_hpub_args(p, arg, alen, a, n);
+  if (e)
+    return e;
+  p->pub_arg = arg;
+  p->pub_arg_len = alen;
+  p->pub_in_arg_buf = in_arg_buf;
+  if (cb->on_pub_args && (e = cb->on_pub_args(ctx, &p->pa)))
+    return parser_cb_fail(p, e);
+  p->msg_split = false;
+  p->msg_len = 0;
+  p->state = PS_PAYLOAD;
+  return NATS_OK;
+}
+
+/* Byte classes for the single-pass PUB/HPUB scan. */
+enum { PC_TEXT, PC_BLANK, PC_CR, PC_LF };
+static const unsigned char pub_class[256] = {
+  [' '] = PC_BLANK, ['\t'] = PC_BLANK, ['\r'] = PC_CR, ['\n'] = PC_LF,
+};
+
+/* Index of the first byte at or after i that is a blank, CR or LF (len if
+ * none).  Eight bytes at a time: any byte below 0x21 is a candidate (the
+ * classic "has a byte less than n" word trick, exact for the lowest such
+ * byte), checked against the table; other control bytes are argument text
+ * and the scan goes on after them. */
+static inline size_t parser_scan_text(const unsigned char *b, size_t i, size_t len) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+  while (i + 8 <= len) {
+    uint64_t v;
+    memcpy(&v, b + i, sizeof v);
+    uint64_t m = (v - ones * 0x21) & ~v & highs;
+    if (!m) {
+      i += 8;
+      continue;
+    }
+    size_t j = i + ((size_t)__builtin_ctzll(m) >> 3);
+    if (pub_class[b[j]] != PC_TEXT)
+      return j;
+    i = j + 1;
+  }
+#endif
+  while (i < len && pub_class[b[i]] == PC_TEXT)
+    i++;
+  return i;
+}
+
+/* The hot path: one pass over a PUB/HPUB control line whose argument starts
+ * at buf[as] (a non-blank byte), splitting the arguments while it looks for
+ * the line end.  It takes only the common form: the whole line is in buf,
+ * there is no CR except right before the LF, and the line is within
+ * max_control_line.  For anything else it returns false having changed
+ * nothing, and the general path (memchr, the CR drop rule, parser_split)
+ * handles the line — so every result and error text is the same either way
+ * (the arguments found here are exactly parser_split's on the same bytes).
+ * On true, *next is the index after the LF and *err the line's outcome. */
+static bool parser_pub_fast(Parser *p, const char *buf, size_t len, size_t as, size_t *next, NatsError *err,
+                            const ParserCallbacks *cb, void *ctx) {
+  const unsigned char *b = (const unsigned char *)buf;
+  Slice a[PARSER_MAX_SPLIT];
+  int n = 0;
+  size_t i = as;
+  if (pub_class[b[as]] != PC_TEXT)
+    return false; /* a CR or LF first is argument text for nats-server */
+  for (;;) {
+    size_t start = i;
+    i = parser_scan_text(b, i, len);
+    if (n < PARSER_MAX_SPLIT)
+      a[n] = (Slice){buf + start, i - start};
+    n++;
+    while (i < len && pub_class[b[i]] == PC_BLANK)
+      i++;
+    if (i >= len)
+      return false;
+    if (pub_class[b[i]] != PC_TEXT)
+      break;
+  }
+  size_t alen = i - as; /* trailing blanks included, as in the general path */
+  if (b[i] == '\r') {
+    if (i + 1 >= len || b[i + 1] != '\n')
+      return false;
+    i++;
+  }
+  if ((int64_t)alen > p->max_control_line)
+    return false;
+  *next = i + 1;
+  *err = parser_pub_line(p, buf + as, alen, false, a, n, cb, ctx);
+  return true;
+}
+
 /* A complete control line: `arg` (alen bytes, CR already dropped) is in the
  * caller's buffer, or in arg_buf when in_arg_buf. */
 static NatsError parser_dispatch(Parser *p, const char *arg, size_t alen, bool in_arg_buf,
@@ -231,18 +322,8 @@ static NatsError parser_dispatch(Parser *p, const char *arg, size_t alen, bool i
   switch (p->op) {
   case OP_PUB:
   case OP_HPUB:
-    e = p->op == OP_PUB ? parser_pub_args(p, arg, alen) : parser_hpub_args(p, arg, alen);
-    if (e)
-      return e;
-    p->pub_arg = arg;
-    p->pub_arg_len = alen;
-    p->pub_in_arg_buf = in_arg_buf;
-    if (cb->on_pub_args && (e = cb->on_pub_args(ctx, &p->pa)))
-      return parser_cb_fail(p, e);
-    p->msg_split = false;
-    p->msg_len = 0;
-    p->state = PS_PAYLOAD;
-    return NATS_OK;
+    n = parser_split(arg, alen, false, a);
+    return parser_pub_line(p, arg, alen, in_arg_buf, a, n, cb, ctx);
 
   case OP_HMSG:
     /* nats-server parses a client's HMSG line with nobody to process it, then
@@ -354,6 +435,14 @@ NatsError parser_parse(Parser *p, const char *buf, size_t len, const ParserCallb
           return parser_fail(p, e, "authentication error", NULL, 0);
         p->connect_required_first = false;
       }
+      /* "PUB " at once; the same steps as matching it byte by byte */
+      if (ascii_upper(b) == 'P' && len - i >= 4 && ascii_upper((unsigned char)buf[i + 1]) == 'U' &&
+          ascii_upper((unsigned char)buf[i + 2]) == 'B' && is_blank((unsigned char)buf[i + 3])) {
+        p->op = OP_PUB;
+        p->state = PS_BLANKS;
+        i += 4;
+        break;
+      }
       switch (ascii_upper(b)) {
       case 'P': p->op = OP_PUB; break;
       case 'H': p->op = OP_HPUB; break;
@@ -415,6 +504,16 @@ NatsError parser_parse(Parser *p, const char *buf, size_t len, const ParserCallb
       p->arg_split = false;
       p->arg_len = 0;
       p->drop = false;
+      if (p->op == OP_PUB || p->op == OP_HPUB) {
+        size_t next;
+        if (parser_pub_fast(p, buf, len, as, &next, &e, cb, ctx)) {
+          if (e)
+            return e;
+          i = next;
+          payload = NULL;
+          break;
+        }
+      }
       p->state = PS_ARG;
       i++;
       break;
@@ -484,7 +583,18 @@ NatsError parser_parse(Parser *p, const char *buf, size_t len, const ParserCallb
       size_t total = (size_t)p->pa.total_len;
       size_t avail = len - i;
       if (!p->msg_split) {
-        if (avail >= total) {
+        if (avail >= total + 2 && buf[i + total] == '\r' && buf[i + total + 1] == '\n') {
+          /* payload and its CRLF all here: what PS_END_R and PS_END_N do */
+          const char *pl = total == 0 ? "" : buf + i;
+          i += total + 2;
+          e = cb->on_msg ? cb->on_msg(ctx, &p->pa, pl) : NATS_OK;
+          p->state = PS_START;
+          p->msg_len = 0;
+          p->pub_in_arg_buf = false;
+          payload = NULL;
+          if (e)
+            return parser_cb_fail(p, e);
+        } else if (avail >= total) {
           payload = buf + i;
           i += total;
           p->state = PS_END_R;

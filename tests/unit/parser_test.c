@@ -705,6 +705,47 @@ static void test_split_invariance(void) {
   g_assert_cmpstr(l2, ==, "CONNECT [{\"a\":\"b\"}]\nPUBARGS [abcdefghijk][] -1 1\nMSG [abcdefghijk][] -1 1 [x]\n=> OK\n");
 }
 
+/* The single-pass PUB scan (parser_pub_fast) against the general path:
+ * check_splits compares the whole-buffer parse (single pass) with parses cut
+ * at every byte (general path), so any difference fails here.  Subjects
+ * longer than 8 bytes exercise the word-at-a-time scan, with the special
+ * byte in every position of a word and control bytes that are text. */
+static void test_pub_single_pass(void) {
+  expect(NULL, "PUB foo.bar.baz.quux.long.subject 3\r\nabc\r\n",
+         "PUBARGS [foo.bar.baz.quux.long.subject][] -1 3\nMSG [foo.bar.baz.quux.long.subject][] -1 3 [abc]\n=> OK\n");
+  expect(NULL, "PUB a.b\x01" "c.d\x1f\x7f" "e.fghij _INBOX.abcdefghijklmnop.q 1\r\nx\r\n",
+         "PUBARGS [a.b\\x01c.d\\x1f\\x7fe.fghij][_INBOX.abcdefghijklmnop.q] -1 1\n"
+         "MSG [a.b\\x01c.d\\x1f\\x7fe.fghij][_INBOX.abcdefghijklmnop.q] -1 1 [x]\n=> OK\n");
+  for (size_t k = 1; k <= 17; k++) {
+    /* a tab, a CR (drop rule) and a bare LF at every offset of a long subject */
+    g_autofree char *subj = g_strnfill(20, 's');
+    g_autofree char *tab = g_strdup_printf("PUB %.*s\t%s 1\r\nx\r\nPING\r\n", (int)k, subj, subj + k);
+    g_autofree char *cr = g_strdup_printf("PUB %.*s\r%s 1\r\nx\r\nPING\r\n", (int)k, subj, subj + k);
+    g_autofree char *lf = g_strdup_printf("PUB %.*s 1\n%s\r\nPING\r\n", (int)k, subj, "x");
+    g_free(check_splits(NULL, tab, strlen(tab)));
+    g_free(check_splits(NULL, cr, strlen(cr)));
+    g_free(check_splits(NULL, lf, strlen(lf)));
+  }
+  /* trailing blanks, a CR not before the LF, too many or too few arguments, bad sizes */
+  expect(NULL, "PUB foo r 2 \t \r\nhi\r\n", "PUBARGS [foo][r] -1 2\nMSG [foo][r] -1 2 [hi]\n=> OK\n");
+  expect(NULL, "PUB foo 2\r \nhi\r\n", "=> PARSE\n");
+  expect(NULL, "PUB a b c 1\r\nx\r\n", "=> PARSE\n");
+  expect(NULL, "PUB a b c d e f 1\r\nx\r\n", "=> PARSE\n");
+  expect(NULL, "PUB a\r\n", "=> PARSE\n");
+  expect(NULL, "PUB a 1234567890\r\n", "=> PARSE\n");
+  expect(NULL, "PUB a 1x\r\n", "=> PARSE\n");
+  /* the control-line limit at limit-1, limit and limit+1 (argument bytes) */
+  Setup s = {.mcl = 16};
+  expect(&s, "PUB abcdefghijklm 1\r\nx\r\n",
+         "PUBARGS [abcdefghijklm][] -1 1\nMSG [abcdefghijklm][] -1 1 [x]\n=> OK\n");
+  expect(&s, "PUB abcdefghijklmn 1\r\nx\r\n",
+         "PUBARGS [abcdefghijklmn][] -1 1\nMSG [abcdefghijklmn][] -1 1 [x]\n=> OK\n");
+  expect(&s, "PUB abcdefghijklmno 1\r\nx\r\n", "=> MAX_CONTROL_LINE\n");
+  /* payload CRLF checks after a single-pass line */
+  expect(NULL, "PUB foo 2\r\nhix\n", "PUBARGS [foo][] -1 2\n=> UNKNOWN_PROTOCOL\n");
+  expect(NULL, "PUB foo 2\r\nhi\rx", "PUBARGS [foo][] -1 2\n=> UNKNOWN_PROTOCOL\n");
+}
+
 static void test_embedded_nul(void) {
   /* bytes are bytes: NUL in a subject or payload is passed through */
   static const char in[] = "PUB a\0b 3\r\nx\0y\r\n";
@@ -717,6 +758,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/parser/ops", test_ops);
   g_test_add_func("/parser/forms", test_forms);
   g_test_add_func("/parser/errors", test_errors);
+  g_test_add_func("/parser/pub-single-pass", test_pub_single_pass);
   g_test_add_func("/parser/error-detail", test_error_detail);
   g_test_add_func("/parser/max-control-line", test_max_control_line);
   g_test_add_func("/parser/max-payload", test_max_payload);
