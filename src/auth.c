@@ -27,6 +27,7 @@
 #include "accounts.h"
 #include "client.h"
 #include "const.h"
+#include "jwt_auth.h"
 #include "log.h"
 #include "nkey.h"
 #include "opts.h"
@@ -60,6 +61,7 @@ struct ClientAuth {
   bool deliver_deny;       /* Go's mperms: filter deliveries through perms->deliver_deny */
   GHashTable *dcache;      /* owned: subject → GINT_TO_POINTER(1 denied / 2 allowed) */
   GHashTable *replies;     /* owned: reply subject → ReplyTrack* (owned), when allow_responses */
+  int64_t pending_payload; /* user JWT payload limit while binding; -1 = none */
 };
 
 /* ---- Go %q --------------------------------------------------------------- */
@@ -865,6 +867,13 @@ bool auth_server_setup(Server *s, GError **error) {
     }
   }
   guint configured = g_hash_table_size(s->accounts);
+  g_autofree char *jwt_err = NULL;
+  if (!jwt_auth_server_setup(s, &jwt_err)) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", jwt_err);
+    return false;
+  }
+  /* operator mode: the system account comes from the resolver */
+  if (jwt_auth_enabled(s) && sys_name) jwt_auth_ensure_account(s, sys_name);
   if (sys_name) {
     s->system_account = g_hash_table_lookup(s->accounts, sys_name);
     if (!s->system_account) {
@@ -890,7 +899,7 @@ bool auth_server_setup(Server *s, GError **error) {
   /* Only $G and a configured system account: nats-server lets clients
    * without credentials into $G through a hidden user, so that users can be
    * added to the system account alone. */
-  if (o->system_account && configured == 2 && !a->no_auth_user) {
+  if (o->system_account && configured == 2 && !a->no_auth_user && !jwt_auth_enabled(s)) {
     a->sys_only_user = g_new0(AuthUser, 1);
     char rnd[9];
     for (int i = 0; i < 8; i++) rnd[i] = "0123456789abcdefghijklmnopqrstuvwxyz"[randombytes_uniform(36)];
@@ -906,6 +915,7 @@ bool auth_server_setup(Server *s, GError **error) {
                 (o->username && *o->username) || (o->authorization && *o->authorization);
   a->info_required = a->required && !(o->no_auth_user && *o->no_auth_user);
   a->nonce_required = g_hash_table_size(a->nkeys) > 0;
+  if (jwt_auth_enabled(s)) a->required = a->info_required = a->nonce_required = true;
 
   /* Go warns once about plain-text secrets. */
   bool plain = o->password && *o->password && !auth_is_bcrypt(o->password);
@@ -926,6 +936,7 @@ void auth_server_free(Server *s) {
   g_hash_table_destroy(a->users);
   g_hash_table_destroy(a->nkeys);
   auth_user_free(a->sys_only_user);
+  jwt_auth_server_free(s);
   g_free(a);
   s->auth = NULL;
 }
@@ -935,7 +946,10 @@ bool auth_info_required(const Server *s) { return s->auth && s->auth->info_requi
 /* ---- client -------------------------------------------------------------- */
 
 static ClientAuth *client_auth(Client *c) {
-  if (!c->auth) c->auth = g_new0(ClientAuth, 1);
+  if (!c->auth) {
+    c->auth = g_new0(ClientAuth, 1);
+    c->auth->pending_payload = -1;
+  }
   return c->auth;
 }
 
@@ -963,6 +977,7 @@ void auth_client_start(Client *c) {
 }
 
 void auth_client_free(Client *c) {
+  jwt_auth_client_free(c);
   ClientAuth *ca = c->auth;
   if (!ca) return;
   auth_permissions_unref(ca->perms);
@@ -992,6 +1007,8 @@ static bool client_bind_account(Client *c, Account *acc) {
   }
   acc->num_clients++;
   if (acc->max_payload >= 0 && acc->max_payload < c->parser.max_payload) c->parser.max_payload = acc->max_payload;
+  if (c->auth && c->auth->pending_payload >= 0 && c->auth->pending_payload < c->parser.max_payload)
+    c->parser.max_payload = c->auth->pending_payload;
   /* Subscriptions made before (no_auth_user path allows none, but a second
    * CONNECT may switch accounts) follow the client. */
   GHashTableIter it;
@@ -1008,6 +1025,8 @@ static bool client_bind_account(Client *c, Account *acc) {
 
 /* Go's RegisterUser / RegisterNkeyUser. */
 static bool client_register_user(Client *c, AuthUser *u) {
+  /* a user JWT's payload limit applies with the account's (Go's applyAccountLimits) */
+  client_auth(c)->pending_payload = u->jwt_limits ? u->max_payload : -1;
   if (!client_bind_account(c, u->account)) return false;
   ClientAuth *ca = client_auth(c);
   ca->user = u;
@@ -1025,10 +1044,14 @@ static bool client_register_user(Client *c, AuthUser *u) {
   return true;
 }
 
+bool auth_client_register_user(Client *c, AuthUser *u) { return client_register_user(c, u); }
+
 static void log_auth_violation(Client *c) {
   Auth *a = c->srv->auth;
   g_autoptr(GString) who = g_string_new(NULL);
-  if (a && g_hash_table_size(a->nkeys) > 0) {
+  if (jwt_auth_enabled(c->srv)) {
+    /* operator mode: no user or nkey named */
+  } else if (a && g_hash_table_size(a->nkeys) > 0) {
     g_string_append(who, " - Nkey ");
     auth_go_quote(who, c->opts.nkey ? c->opts.nkey : "", c->opts.nkey ? strlen(c->opts.nkey) : 0);
   } else if (a && g_hash_table_size(a->users) > 0) {
@@ -1051,6 +1074,7 @@ static int authenticate(Client *c) {
   Options *o = s->opts;
   ClientConnectOpts *co = &c->opts;
   if (!a || !a->required) return 1;
+  if (jwt_auth_enabled(s)) return jwt_auth_client_connect(c);
   AuthUser *nk = NULL, *user = NULL;
   if (g_hash_table_size(a->nkeys) > 0 && nonempty(co->nkey)) {
     nk = g_hash_table_lookup(a->nkeys, co->nkey);
@@ -1303,5 +1327,7 @@ int64_t auth_client_max_subs(const Client *c) {
   int64_t acc = c->acc ? c->acc->max_subscriptions : -1;
   int64_t m = srv;
   if (acc >= 0 && (m < 0 || acc < m)) m = acc;
+  const AuthUser *u = c->auth ? c->auth->user : NULL;
+  if (u && u->jwt_limits && u->max_subs >= 0 && (m < 0 || u->max_subs < m)) m = u->max_subs;
   return m;
 }

@@ -18,6 +18,7 @@
 #include "auth.h"
 #include "conf_parse.h"
 #include "const.h"
+#include "jwt_auth.h"
 
 Options *opts_new_default(void) {
   Options *o = g_new0(Options, 1);
@@ -61,6 +62,7 @@ void opts_free(Options *o) {
   if (o->tags) g_ptr_array_unref(o->tags);
   if (o->users) g_ptr_array_unref(o->users);
   if (o->accounts) g_ptr_array_unref(o->accounts);
+  jwt_auth_conf_free(o->jwt);
   g_free(o);
 }
 
@@ -404,6 +406,11 @@ typedef enum OptKind {
   OPT_HTTP_LISTEN,       /* the same, for the monitoring listener */
   OPT_AUTHORIZATION,     /* authorization {} (auth.c) */
   OPT_ACCOUNTS,          /* accounts {} (auth.c) */
+  OPT_OPERATOR,          /* operator JWT file or inline JWT (jwt_auth.c) */
+  OPT_TRUSTED,           /* trusted operator keys (jwt_auth.c) */
+  OPT_RESOLVER,          /* account resolver (jwt_auth.c) */
+  OPT_RESOLVER_PRELOAD,  /* account JWTs for the resolver (jwt_auth.c) */
+  OPT_RESOLVER_PINNED,   /* resolver_pinned_accounts (jwt_auth.c) */
   OPT_UNSUPPORTED,       /* a nats-server key whose feature cnatsd does not have yet */
 } OptKind;
 
@@ -456,12 +463,15 @@ static const OptSpec opt_table[] = {
     {"no_auth_user", OPT_STRING, OFF(no_auth_user), true, 0},
     {"system_account|system", OPT_STRING, OFF(system_account), false, 0},
     {"no_system_account|no_system|no_sys_acc", OPT_BOOL, OFF(no_system_account), false, 0},
+    {"operator|operators|roots|root|root_operators|root_operator", OPT_OPERATOR, 0, false, 0},
+    {"trusted|trusted_keys", OPT_TRUSTED, 0, false, 0},
+    {"resolver|account_resolver|accounts_resolver", OPT_RESOLVER, 0, false, 0},
+    {"resolver_preload", OPT_RESOLVER_PRELOAD, 0, false, 0},
+    {"resolver_pinned_accounts", OPT_RESOLVER_PINNED, 0, false, 0},
     /* Keys of features still to come: refused with a clear error, never ignored. */
     {"mappings|maps|https|https_port|cluster|"
      "gateway|leaf|leafnodes|store_dir|storedir|jetstream|logfile_size_limit|log_size_limit|syslog|remote_syslog|"
-     "prof_port|tls|ocsp|allow_non_tls|operator|operators|"
-     "roots|root|root_operators|root_operator|resolver|account_resolver|accounts_resolver|resolver_tls|"
-     "resolver_preload|resolver_pinned_accounts|trusted|trusted_keys|websocket|ws|mqtt|"
+     "prof_port|tls|ocsp|allow_non_tls|resolver_tls|websocket|ws|mqtt|"
      "default_js_domain",
      OPT_UNSUPPORTED, 0, false, 0},
 };
@@ -613,6 +623,21 @@ static void apply_key(Options *o, const char *key, const ConfValue *v, GPtrArray
     case OPT_ACCOUNTS:
       auth_conf_parse_accounts(o, v, errors, warnings);
       break;
+    case OPT_OPERATOR:
+      jwt_auth_conf_operator(o, v, errors);
+      break;
+    case OPT_TRUSTED:
+      jwt_auth_conf_trusted(o, v, errors);
+      break;
+    case OPT_RESOLVER:
+      jwt_auth_conf_resolver(o, v, errors);
+      break;
+    case OPT_RESOLVER_PRELOAD:
+      jwt_auth_conf_preload(o, v, errors);
+      break;
+    case OPT_RESOLVER_PINNED:
+      jwt_auth_conf_pinned(o, v, errors);
+      break;
     case OPT_UNSUPPORTED:
       report_at(errors, v, "field \"%s\" is not supported by cnatsd yet", key);
       break;
@@ -650,5 +675,7 @@ char *opts_validate(const Options *o) {
     return g_strdup_printf("max_payload (%" G_GINT64_FORMAT ") cannot be higher than max_pending (%" G_GINT64_FORMAT ")",
                            o->max_payload, o->max_pending);
   if (o->max_payload > G_MAXINT32) return g_strdup("max_payload value is too big");
+  char *jwt_err = jwt_auth_validate_options((Options *)o);
+  if (jwt_err) return jwt_err;
   return auth_validate_options(o);
 }

@@ -49,6 +49,7 @@ struct Options {
   bool no_system_account;
   GPtrArray *users;           /* owned AuthUser*: password and nkey users; NULL = none */
   GPtrArray *accounts;        /* owned AuthAccountConf*, in config order; NULL = none */
+  JwtAuthConf *jwt;           /* owned (jwt_auth.c): operator, trusted, resolver, resolver_preload; NULL = none */
 };
 
 /* What main should do after parsing the command line. */

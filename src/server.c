@@ -29,6 +29,7 @@
 
 #include "accounts.h"
 #include "auth.h"
+#include "jwt_auth.h"
 #include "client.h"
 #include "const.h"
 #include "errors.h"
@@ -496,6 +497,7 @@ int server_run(Server *s) {
   log_info("  Name:     %s", s->server_name);
   log_info("  ID:       %s", s->identity.encoded_public);
   if (s->opts->config_file) log_info("Using configuration file: %s", s->opts->config_file);
+  jwt_auth_log_startup(s);
   log_debug("Created system account: \"%s\"", DEFAULT_SYSTEM_ACCOUNT);
   /* nats-server starts monitoring before the client listener. */
   if (!monitor_start(s->monitor, &error)) {
