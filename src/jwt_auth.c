@@ -62,6 +62,7 @@ void jwt_auth_conf_free(JwtAuthConf *c) {
   if (c->trusted_keys) g_ptr_array_unref(c->trusted_keys);
   if (c->preload) g_hash_table_destroy(c->preload);
   if (c->pinned) g_ptr_array_unref(c->pinned);
+  g_free(c->resolver_url);
   g_free(c);
 }
 
@@ -78,6 +79,13 @@ static void report(GPtrArray *list, const ConfValue *v, const char *fmt, ...) {
   va_end(ap);
   g_ptr_array_add(list, g_strdup_printf("%s:%d:%d: %s", conf_value_file(v) ? conf_value_file(v) : "",
                                         conf_value_line(v), conf_value_column(v), msg));
+}
+
+static void set_url_resolver(JwtAuthConf *jc, const char *base, const char *suffix) {
+  jc->resolver = JWT_RESOLVER_URL;
+  g_free(jc->resolver_url);
+  g_autofree char *u = g_strconcat(base, suffix, NULL);
+  jc->resolver_url = g_str_has_suffix(u, "/") ? g_strdup(u) : g_strconcat(u, "/", NULL);
 }
 
 /* Go's readOperatorJWT: a file (maybe decorated), or the JWT inline. */
@@ -119,6 +127,9 @@ void jwt_auth_conf_operator(Options *o, const ConfValue *v, GPtrArray *errors) {
     return;
   }
   g_ptr_array_add(jc->operators, op);
+  /* One operator and no resolver yet: nats-server makes a URL resolver
+   * from the operator's account server URL (even an empty one). */
+  if (jc->resolver == JWT_RESOLVER_NONE) set_url_resolver(jc, op->account_server_url, "/accounts");
   if (!o->system_account && *op->system_account) o->system_account = g_strdup(op->system_account);
 }
 
@@ -159,6 +170,7 @@ void jwt_auth_conf_trusted(Options *o, const ConfValue *v, GPtrArray *errors) {
 void jwt_auth_conf_resolver(Options *o, const ConfValue *v, GPtrArray *errors) {
   JwtAuthConf *jc = conf(o);
   jc->resolver = JWT_RESOLVER_NONE;
+  g_clear_pointer(&jc->resolver_url, g_free);
   if (conf_value_kind(v) == CONF_MAP) {
     report(errors, v, "field \"resolver\" with dir/type (NATS account resolver) is not supported by cnatsd yet");
     return;
@@ -173,8 +185,16 @@ void jwt_auth_conf_resolver(Options *o, const ConfValue *v, GPtrArray *errors) {
     jc->resolver = JWT_RESOLVER_MEMORY;
     return;
   }
-  if (strstr(up, "URL")) {
-    report(errors, v, "resolver URL(...) is not supported by cnatsd yet");
+  const char *open = strchr(conf_value_string(v), '(');
+  if (strstr(up, "URL") && open) {
+    /* URL("http://host/path"): accepted here, refused at startup */
+    g_autofree char *inner = g_strstrip(g_strdup(open + 1));
+    char *close = strrchr(inner, ')');
+    if (close) *close = '\0';
+    g_strstrip(inner);
+    size_t n = strlen(inner);
+    if (n >= 2 && inner[0] == '"' && inner[n - 1] == '"') inner[n - 1] = '\0', memmove(inner, inner + 1, n - 1);
+    set_url_resolver(jc, inner, "");
     return;
   }
   report(errors, v,
@@ -465,6 +485,18 @@ bool jwt_auth_enabled(const Server *s) { return s->jwt_auth != NULL; }
 bool jwt_auth_server_setup(Server *s, char **error) {
   JwtAuthConf *jc = s->opts->jwt;
   if (!jc) return true;
+  if (jc->resolver == JWT_RESOLVER_URL) {
+    /* nats-server fetches "" once at startup to see if anyone is home */
+    if (!g_str_has_prefix(jc->resolver_url, "http://") && !g_str_has_prefix(jc->resolver_url, "https://")) {
+      const char *colon = strchr(jc->resolver_url, ':');
+      g_autofree char *scheme = colon ? g_strndup(jc->resolver_url, (gsize)(colon - jc->resolver_url)) : g_strdup("");
+      *error = g_strdup_printf("could not fetch <\"%s\">: Get \"%s\": unsupported protocol scheme \"%s\"",
+                               jc->resolver_url, jc->resolver_url, scheme);
+    } else {
+      *error = g_strdup("URL account resolver is not supported by cnatsd yet");
+    }
+    return false;
+  }
   JwtAuth *a = NULL;
   if (jc->trusted_keys) {
     a = g_new0(JwtAuth, 1);

@@ -14,13 +14,14 @@
 #include "conf_parse.h"
 #include "forward.h"
 
-typedef enum JwtResolverKind { JWT_RESOLVER_NONE = 0, JWT_RESOLVER_MEMORY } JwtResolverKind;
+typedef enum JwtResolverKind { JWT_RESOLVER_NONE = 0, JWT_RESOLVER_MEMORY, JWT_RESOLVER_URL } JwtResolverKind;
 
 /* Operator-mode options (Options.jwt). */
 typedef struct JwtAuthConf {
   GPtrArray *operators;        /* owned JwtClaims*: trusted operators (operator option) */
   GPtrArray *trusted_keys;     /* owned char*; NULL = not configured */
   JwtResolverKind resolver;
+  char *resolver_url;          /* owned: URL resolver base, ends in '/'; NULL unless JWT_RESOLVER_URL */
   GHashTable *preload;         /* owned: account pubkey → account JWT (both owned); NULL = none */
   GPtrArray *pinned;           /* owned char*: resolver_pinned_accounts; NULL = none */
 } JwtAuthConf;
