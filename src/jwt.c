@@ -502,8 +502,8 @@ static void check_permission_list(GPtrArray *list, bool permit_queue, GPtrArray 
     const char *subj = list->pdata[i];
     g_auto(GStrv) tk = g_strsplit(subj, " ", -1);
     guint ntk = g_strv_length(tk);
-    if (ntk == 1) {
-      check_subject(tk[0], issues, n);
+    if (ntk <= 1) {  /* g_strsplit gives no token for "" where Go gives one empty one */
+      check_subject(ntk ? tk[0] : "", issues, n);
     } else if (ntk == 2) {
       check_subject(tk[0], issues, n);
       check_subject(tk[1], issues, n);
