@@ -366,7 +366,7 @@ static bool parse_payload(JwtClaims *c, JsonObject *root, char **error) {
   if (!get_strlist(nats, "tags", tags, false, error)) return false;
   for (guint i = 0; i < tags->len; i++) {
     /* TagList.Add: trimmed, lower-cased, unique */
-    g_autofree char *t = g_ascii_strdown(g_strstrip(g_strdup(tags->pdata[i])), -1);
+    g_autofree char *t = g_ascii_strdown(g_strstrip((char *)tags->pdata[i]), -1);
     bool dup = !*t;
     for (guint k = 0; k < c->tags->len && !dup; k++) dup = strcmp(c->tags->pdata[k], t) == 0;
     if (!dup) g_ptr_array_add(c->tags, g_steal_pointer(&t));
