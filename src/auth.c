@@ -1023,11 +1023,32 @@ static bool client_bind_account(Client *c, Account *acc) {
   return true;
 }
 
+/* Go's minLimit: negative is unlimited. */
+static void min_limit(int64_t *v, int64_t limit) {
+  if (limit < 0) return;
+  if (*v < 0 || limit < *v) *v = limit;
+}
+
+/* Go's applyAccountLimits logs when the server's own limit is the smaller. */
+static void log_limit_overrides(Client *c, const AuthUser *u) {
+  const Options *o = c->srv->opts;
+  int64_t pay = u->jwt_limits ? u->max_payload : -1, subs = u->jwt_limits ? u->max_subs : -1;
+  if (c->acc) min_limit(&pay, c->acc->max_payload), min_limit(&subs, c->acc->max_subscriptions);
+  if (pay >= 0 && o->max_payload > 0 && o->max_payload < pay)
+    log_error(CLIENT_LOG_FMT "Max Payload set to %" G_GINT64_FORMAT " from server overrides account or user config",
+              CLIENT_LOG_ARGS(c), o->max_payload);
+  if (subs >= 0 && o->max_subscriptions > 0 && o->max_subscriptions < subs)
+    log_error(CLIENT_LOG_FMT "Max Subscriptions set to %" G_GINT64_FORMAT
+                             " from server overrides account or user config",
+              CLIENT_LOG_ARGS(c), o->max_subscriptions);
+}
+
 /* Go's RegisterUser / RegisterNkeyUser. */
 static bool client_register_user(Client *c, AuthUser *u) {
   /* a user JWT's payload limit applies with the account's (Go's applyAccountLimits) */
   client_auth(c)->pending_payload = u->jwt_limits ? u->max_payload : -1;
   if (!client_bind_account(c, u->account)) return false;
+  log_limit_overrides(c, u);
   ClientAuth *ca = client_auth(c);
   ca->user = u;
   auth_permissions_unref(ca->perms);

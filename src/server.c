@@ -84,10 +84,20 @@ static void server_build_info_prefix(Server *s) {
 
 size_t server_info_json(Server *s, Client *c, bool lame_duck, GString *out) {
   size_t start = out->len;
-  g_string_append_len(out, s->info_prefix, (gssize)s->info_prefix_len);
+  const char *mp = NULL;
+  if (c->parser.max_payload != s->opts->max_payload)
+    mp = g_strrstr_len(s->info_prefix, (gssize)s->info_prefix_len, ",\"max_payload\":");
+  if (mp) {
+    /* account or user JWT limits: Go's INFO carries the client's own max payload */
+    g_string_append_len(out, s->info_prefix, mp - s->info_prefix);
+    g_string_append_printf(out, ",\"max_payload\":%" G_GINT64_FORMAT, c->parser.max_payload);
+  } else {
+    g_string_append_len(out, s->info_prefix, (gssize)s->info_prefix_len);
+  }
   g_string_append_printf(out, ",\"client_id\":%" G_GUINT64_FORMAT ",\"client_ip\":", c->cid);
   json_append_string(out, c->host);
-  const char *nonce = auth_client_nonce(c);
+  /* only the first INFO carries the nonce; later (async) ones do not, as in Go */
+  const char *nonce = c->connect_received ? NULL : auth_client_nonce(c);
   if (nonce) g_string_append_printf(out, ",\"nonce\":\"%s\"", nonce);
   if (lame_duck) g_string_append(out, ",\"ldm\":true");
   /* nats-server ends INFO with "} " before CRLF */
