@@ -27,6 +27,7 @@ type server struct {
 	done chan struct{}
 	port int
 	url  string
+	args []string // extra server arguments (e.g. -c config)
 }
 
 func serverBin() string {
@@ -39,7 +40,13 @@ func serverBin() string {
 // startServer starts a fresh server on a free port; it is stopped at cleanup.
 func startServer(t *testing.T) *server {
 	t.Helper()
-	s := &server{t: t, bin: serverBin(), dir: t.TempDir()}
+	return startServerArgs(t)
+}
+
+// startServerArgs is startServer with extra server arguments.
+func startServerArgs(t *testing.T, args ...string) *server {
+	t.Helper()
+	s := &server{t: t, bin: serverBin(), dir: t.TempDir(), args: args}
 	s.log = filepath.Join(s.dir, "server.log")
 	if err := s.spawn(-1); err != nil {
 		t.Fatalf("start %s: %v", s.bin, err)
@@ -61,8 +68,8 @@ func (s *server) spawn(port int) error {
 		return err
 	}
 	defer lf.Close()
-	cmd := exec.Command(s.bin, "-a", "127.0.0.1", "-p", fmt.Sprint(port),
-		"--ports_file_dir", s.dir)
+	cmd := exec.Command(s.bin, append([]string{"-a", "127.0.0.1", "-p", fmt.Sprint(port),
+		"--ports_file_dir", s.dir}, s.args...)...)
 	cmd.Stdout, cmd.Stderr = lf, lf
 	// A crashed test must not leave servers behind.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

@@ -1,0 +1,155 @@
+// Operator mode with nats.go: an operator, accounts and users made at run time
+// with the nats-io jwt/v2 and nkeys libraries, a MEMORY resolver preloaded
+// with the account JWTs, and clients connecting with user JWT + seed (the
+// library signs the nonce), bearer JWTs, revoked and expiring users, and an
+// account whose payload limit the client learns from the INFO after PING.
+package interop
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nkeys"
+)
+
+type opEnv struct {
+	op, sys, acc, lim nkeys.KeyPair
+	accClaims         *jwt.AccountClaims
+	server            *server
+}
+
+func pub(kp nkeys.KeyPair) string { p, _ := kp.PublicKey(); return p }
+
+func mustKP(t *testing.T, f func() (nkeys.KeyPair, error)) nkeys.KeyPair {
+	kp, err := f()
+	must(t, err)
+	return kp
+}
+
+// newUser returns a user JWT (issued by acc) and the user's seed.
+func newUser(t *testing.T, acc nkeys.KeyPair, edit func(*jwt.UserClaims)) (string, []byte, string) {
+	u := mustKP(t, nkeys.CreateUser)
+	uc := jwt.NewUserClaims(pub(u))
+	if edit != nil {
+		edit(uc)
+	}
+	tok, err := uc.Encode(acc)
+	must(t, err)
+	seed, _ := u.Seed()
+	return tok, seed, pub(u)
+}
+
+func startOperatorServer(t *testing.T, revoke func(*jwt.AccountClaims)) *opEnv {
+	e := &opEnv{op: mustKP(t, nkeys.CreateOperator), sys: mustKP(t, nkeys.CreateAccount),
+		acc: mustKP(t, nkeys.CreateAccount), lim: mustKP(t, nkeys.CreateAccount)}
+	oc := jwt.NewOperatorClaims(pub(e.op))
+	oc.SystemAccount = pub(e.sys)
+	otok, err := oc.Encode(e.op)
+	must(t, err)
+	enc := func(ac *jwt.AccountClaims) string {
+		tok, err := ac.Encode(e.op)
+		must(t, err)
+		return tok
+	}
+	e.accClaims = jwt.NewAccountClaims(pub(e.acc))
+	if revoke != nil {
+		revoke(e.accClaims)
+	}
+	lc := jwt.NewAccountClaims(pub(e.lim))
+	lc.Limits.Payload = 100
+	dir := t.TempDir()
+	opFile := filepath.Join(dir, "op.jwt")
+	must(t, os.WriteFile(opFile, []byte(otok), 0o644))
+	conf := fmt.Sprintf("operator: %q\nresolver: MEMORY\nresolver_preload: {\n %s: %s\n %s: %s\n %s: %s\n}\n",
+		opFile, pub(e.sys), enc(jwt.NewAccountClaims(pub(e.sys))), pub(e.acc), enc(e.accClaims), pub(e.lim), enc(lc))
+	cf := filepath.Join(dir, "op.conf")
+	must(t, os.WriteFile(cf, []byte(conf), 0o644))
+	e.server = startServerArgs(t, "-c", cf)
+	return e
+}
+
+func TestJWTUserConnect(t *testing.T) {
+	e := startOperatorServer(t, nil)
+	tok, seed, _ := newUser(t, e.acc, nil)
+	nc := connect(t, e.server, nats.UserJWTAndSeed(tok, string(seed)))
+	sub, err := nc.SubscribeSync("jwt.hello")
+	must(t, err)
+	must(t, nc.Publish("jwt.hello", []byte("hi")))
+	if m := next(t, sub); string(m.Data) != "hi" {
+		t.Fatalf("got %q", m.Data)
+	}
+	// A user of another account does not share the subject space.
+	ltok, lseed, _ := newUser(t, e.lim, nil)
+	nl := connect(t, e.server, nats.UserJWTAndSeed(ltok, string(lseed)))
+	must(t, nl.Publish("jwt.hello", []byte("other")))
+	must(t, nl.Flush())
+	expectNone(t, sub)
+	// The account's payload limit arrives in the INFO after the first PONG.
+	if !waitFor(2*time.Second, func() bool { return nl.MaxPayload() == 100 }) {
+		t.Fatalf("max payload %d, want 100", nl.MaxPayload())
+	}
+	if err := nl.Publish("x", make([]byte, 101)); !errors.Is(err, nats.ErrMaxPayload) {
+		t.Fatalf("publish over the account limit: %v", err)
+	}
+}
+
+func TestJWTBearerAndRejections(t *testing.T) {
+	e := startOperatorServer(t, nil)
+	btok, _, _ := newUser(t, e.acc, func(uc *jwt.UserClaims) { uc.BearerToken = true })
+	// A bearer token needs no seed: the library sends no signature.
+	nc := connect(t, e.server, nats.UserJWT(func() (string, error) { return btok, nil },
+		func([]byte) ([]byte, error) { return nil, nil }))
+	must(t, nc.Flush())
+	// Expired at connect time.
+	etok, eseed, _ := newUser(t, e.acc, func(uc *jwt.UserClaims) { uc.Expires = time.Now().Add(-time.Minute).Unix() })
+	if _, err := nats.Connect(e.server.url, nats.UserJWTAndSeed(etok, string(eseed))); err == nil ||
+		!strings.Contains(strings.ToLower(err.Error()), "authorization violation") {
+		t.Fatalf("expired user: %v", err)
+	}
+	// Signed by a key the account does not list.
+	stranger := mustKP(t, nkeys.CreateAccount)
+	stok, sseed, _ := newUser(t, stranger, func(uc *jwt.UserClaims) { uc.IssuerAccount = pub(e.acc) })
+	if _, err := nats.Connect(e.server.url, nats.UserJWTAndSeed(stok, string(sseed))); err == nil {
+		t.Fatal("user signed by an unknown key connected")
+	}
+}
+
+func TestJWTRevokedUser(t *testing.T) {
+	u := mustKP(t, nkeys.CreateUser)
+	e := startOperatorServer(t, func(ac *jwt.AccountClaims) { ac.RevokeAt(pub(u), time.Now().Add(time.Hour)) })
+	uc := jwt.NewUserClaims(pub(u))
+	tok, err := uc.Encode(e.acc)
+	must(t, err)
+	seed, _ := u.Seed()
+	if _, err := nats.Connect(e.server.url, nats.UserJWTAndSeed(tok, string(seed))); err == nil {
+		t.Fatal("revoked user connected")
+	}
+}
+
+func TestJWTExpiresWhileConnected(t *testing.T) {
+	e := startOperatorServer(t, nil)
+	tok, seed, _ := newUser(t, e.acc, func(uc *jwt.UserClaims) { uc.Expires = time.Now().Add(2 * time.Second).Unix() })
+	errs := make(chan error, 4)
+	nc, err := nats.Connect(e.server.url, nats.UserJWTAndSeed(tok, string(seed)), nats.NoReconnect(),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { errs <- err }))
+	must(t, err)
+	defer nc.Close()
+	select {
+	case err := <-errs:
+		if !errors.Is(err, nats.ErrAuthExpired) {
+			t.Fatalf("async error %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no expiry error")
+	}
+	if !waitFor(2*time.Second, nc.IsClosed) {
+		t.Fatal("connection still open after expiry")
+	}
+}
