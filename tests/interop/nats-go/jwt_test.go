@@ -153,3 +153,107 @@ func TestJWTExpiresWhileConnected(t *testing.T) {
 		t.Fatal("connection still open after expiry")
 	}
 }
+
+func TestJWTAccountExpiresWhileConnected(t *testing.T) {
+	op := mustKP(t, nkeys.CreateOperator)
+	acc := mustKP(t, nkeys.CreateAccount)
+	otok, err := jwt.NewOperatorClaims(pub(op)).Encode(op)
+	must(t, err)
+	ac := jwt.NewAccountClaims(pub(acc))
+	ac.Expires = time.Now().Add(2 * time.Second).Unix()
+	atok, err := ac.Encode(op)
+	must(t, err)
+	dir := t.TempDir()
+	cf := filepath.Join(dir, "op.conf")
+	must(t, os.WriteFile(cf, []byte(fmt.Sprintf("operator: %s\nresolver: MEM\nresolver_preload: { %s: %s }\n",
+		otok, pub(acc), atok)), 0o644))
+	s := startServerArgs(t, "-c", cf)
+	tok, seed, _ := newUser(t, acc, nil)
+	errs := make(chan error, 4)
+	nc, err := nats.Connect(s.url, nats.UserJWTAndSeed(tok, string(seed)), nats.NoReconnect(),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { errs <- err }))
+	must(t, err)
+	defer nc.Close()
+	select {
+	case err := <-errs:
+		if !strings.Contains(err.Error(), "account authentication expired") {
+			t.Fatalf("async error %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no account expiry error")
+	}
+	if !waitFor(2*time.Second, nc.IsClosed) {
+		t.Fatal("connection still open after the account expired")
+	}
+}
+
+func TestJWTStrictSigningKeys(t *testing.T) {
+	op := mustKP(t, nkeys.CreateOperator)
+	osk := mustKP(t, nkeys.CreateOperator)
+	oc := jwt.NewOperatorClaims(pub(op))
+	oc.StrictSigningKeyUsage = true
+	oc.SigningKeys.Add(pub(osk))
+	otok, err := oc.Encode(op)
+	must(t, err)
+	good := mustKP(t, nkeys.CreateAccount) // signed by the signing key: trusted
+	bad := mustKP(t, nkeys.CreateAccount)  // signed by the operator key itself: not trusted when strict
+	// Strict: accounts must sign users with their signing keys too.
+	ask := mustKP(t, nkeys.CreateAccount)
+	gc := jwt.NewAccountClaims(pub(good))
+	gc.SigningKeys.Add(pub(ask))
+	gtok, err := gc.Encode(osk)
+	must(t, err)
+	btok, err := jwt.NewAccountClaims(pub(bad)).Encode(op)
+	must(t, err)
+	dir := t.TempDir()
+	cf := filepath.Join(dir, "op.conf")
+	must(t, os.WriteFile(cf, []byte(fmt.Sprintf("operator: %s\nresolver: MEMORY\nresolver_preload: {\n %s: %s\n %s: %s\n}\n",
+		otok, pub(good), gtok, pub(bad), btok)), 0o644))
+	s := startServerArgs(t, "-c", cf)
+	tok, seed, _ := newUser(t, ask, func(uc *jwt.UserClaims) { uc.IssuerAccount = pub(good) })
+	nc := connect(t, s, nats.UserJWTAndSeed(tok, string(seed)))
+	must(t, nc.Flush())
+	dtok, dseed, _ := newUser(t, good, nil)
+	if _, err := nats.Connect(s.url, nats.UserJWTAndSeed(dtok, string(dseed))); err == nil {
+		t.Fatal("user signed by the account's own key connected under strict signing keys")
+	}
+	btokU, bseed, _ := newUser(t, bad, nil)
+	if _, err := nats.Connect(s.url, nats.UserJWTAndSeed(btokU, string(bseed))); err == nil {
+		t.Fatal("account signed by a strict operator's own key was trusted")
+	}
+}
+
+func TestJWTConnectTimes(t *testing.T) {
+	e := startOperatorServer(t, nil)
+	now := time.Now().UTC()
+	clock := func(d time.Duration) string { return now.Add(d).Format("15:04:05") }
+	if now.Add(-time.Hour).Day() != now.Day() || now.Add(time.Hour).Day() != now.Day() {
+		t.Skip("too close to midnight UTC for fixed time ranges")
+	}
+	// outside the only range: refused
+	otok, oseed, _ := newUser(t, e.acc, func(uc *jwt.UserClaims) {
+		uc.Locale = "UTC"
+		uc.Times = []jwt.TimeRange{{Start: clock(10 * time.Minute), End: clock(20 * time.Minute)}}
+	})
+	if _, err := nats.Connect(e.server.url, nats.UserJWTAndSeed(otok, string(oseed))); err == nil {
+		t.Fatal("connected outside the allowed times")
+	}
+	// inside a range that ends in 3 s: connected, then expired
+	itok, iseed, _ := newUser(t, e.acc, func(uc *jwt.UserClaims) {
+		uc.Locale = "UTC"
+		uc.Times = []jwt.TimeRange{{Start: clock(-time.Minute), End: clock(3 * time.Second)}}
+	})
+	errs := make(chan error, 4)
+	nc, err := nats.Connect(e.server.url, nats.UserJWTAndSeed(itok, string(iseed)), nats.NoReconnect(),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { errs <- err }))
+	must(t, err)
+	defer nc.Close()
+	select {
+	case err := <-errs:
+		if !errors.Is(err, nats.ErrAuthExpired) {
+			t.Fatalf("async error %v", err)
+		}
+	case <-time.After(6 * time.Second):
+		t.Fatal("no expiry at the end of the time range")
+	}
+}
