@@ -765,8 +765,11 @@ int jwt_auth_client_connect(Client *c) {
   u->max_subs = lim->subs;
   u->max_payload = lim->payload;
   if (!auth_client_register_user(c, u)) {
+    /* the client still points at its previous user (if any): keep that one */
+    jc->user = old;
+    auth_user_free(u);
     result = -1;
-    goto out_old;
+    goto out;
   }
 
   /* Go's setExpiration: the sooner of exp and the end of the time range */
@@ -793,7 +796,6 @@ int jwt_auth_client_connect(Client *c) {
               ja->claims->issuer, (void *)ja->acc);
   }
   result = 1;
-out_old:
   auth_user_free(old);
 out:
   if (have_templated) jwt_permissions_clear(&templated);
