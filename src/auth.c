@@ -873,7 +873,10 @@ bool auth_server_setup(Server *s, GError **error) {
     return false;
   }
   /* operator mode: the system account comes from the resolver */
-  if (jwt_auth_enabled(s) && sys_name) jwt_auth_ensure_account(s, sys_name);
+  if (jwt_auth_enabled(s) && sys_name && !jwt_auth_ensure_account(s, sys_name, &jwt_err)) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "error resolving system account: %s", jwt_err);
+    return false;
+  }
   if (sys_name) {
     s->system_account = g_hash_table_lookup(s->accounts, sys_name);
     if (!s->system_account) {

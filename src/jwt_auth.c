@@ -419,7 +419,7 @@ static JwtClaims *verify_account_jwt(JwtAuth *a, const char *jwt, char **error) 
 }
 
 /* Go's lookupAccount with the MEMORY resolver.  NULL with *error. */
-static JwtAccount *lookup_account(Server *s, const char *name, char **error) {
+static JwtAccount *lookup_account(Server *s, const char *name, char **error, bool log) {
   JwtAuth *a = s->jwt_auth;
   JwtAccount *ja = g_hash_table_lookup(a->accounts, name);
   if (ja) {
@@ -433,14 +433,14 @@ static JwtAccount *lookup_account(Server *s, const char *name, char **error) {
   uint8_t raw[32];
   if (!nkey_decode_public(name, NKEY_PREFIX_ACCOUNT, raw)) {
     *error = g_strdup("will only fetch valid account keys");
-    log_warn("Account fetch failed: %s", *error);
+    if (log) log_warn("Account fetch failed: %s", *error);
     return NULL;
   }
   const char *jwt = g_hash_table_lookup(a->resolver, name);
-  log_debug("Account [%s] fetch took %s", name, "0s");
+  if (log) log_debug("Account [%s] fetch took %s", name, "0s");
   if (!jwt) {
     *error = g_strdup("account missing");
-    log_warn("Account fetch failed: %s", *error);
+    if (log) log_warn("Account fetch failed: %s", *error);
     return NULL;
   }
   JwtClaims *c = verify_account_jwt(a, jwt, error);
@@ -467,16 +467,9 @@ static JwtAccount *lookup_account(Server *s, const char *name, char **error) {
 
 /* ---- server ----------------------------------------------------------------------- */
 
-Account *jwt_auth_ensure_account(Server *s, const char *name) {
-  g_autofree char *err = NULL;
-  JwtAccount *ja = lookup_account(s, name, &err);
-  if (ja) return ja->acc;
-  Account *acc = g_hash_table_lookup(s->accounts, name);
-  if (!acc) {
-    acc = account_new(name, !s->opts->no_sublist_cache);
-    g_hash_table_insert(s->accounts, acc->name, acc);
-  }
-  return acc;
+Account *jwt_auth_ensure_account(Server *s, const char *name, char **error) {
+  JwtAccount *ja = lookup_account(s, name, error, false);
+  return ja ? ja->acc : NULL;
 }
 
 bool jwt_auth_enabled(const Server *s) { return s->jwt_auth != NULL; }
@@ -693,7 +686,7 @@ int jwt_auth_client_connect(Client *c) {
     return 0;
   }
   g_autofree char *lerr = NULL;
-  JwtAccount *ja = lookup_account(s, issuer, &lerr);
+  JwtAccount *ja = lookup_account(s, issuer, &lerr, true);
   if (!ja) {
     log_debug(CLIENT_LOG_FMT "Account JWT lookup error: %s", CLIENT_LOG_ARGS(c), lerr);
     return 0;

@@ -46,10 +46,10 @@ bool jwt_auth_enabled(const Server *s);
 /* The "Trusted Operators" startup lines and preload warnings. */
 void jwt_auth_log_startup(Server *s);
 
-/* Finds or fetches (from the resolver) the account `name`; when the
- * resolver does not have it, a plain account of that name is made (the
- * system account must exist). */
-Account *jwt_auth_ensure_account(Server *s, const char *name);
+/* Finds or fetches (from the resolver) the account `name` (the system
+ * account at startup).  NULL with *error (transfer full) when the resolver
+ * cannot provide a valid one. */
+Account *jwt_auth_ensure_account(Server *s, const char *name, char **error);
 
 /* CONNECT with trusted keys: 1 authenticated, 0 refused (the caller logs
  * the violation), -1 the client was closed while binding. */
