@@ -799,6 +799,14 @@ bool jwt_apply_template(const JwtUserLimits *tmpl, const JwtClaims *user, const 
 
 /* ---- misc ------------------------------------------------------------------------- */
 
+char *jwt_payload_json(const char *token) {
+  const char *d1 = token ? strchr(token, '.') : NULL;
+  const char *d2 = d1 ? strchr(d1 + 1, '.') : NULL;
+  if (!d2) return NULL;
+  size_t len = 0;
+  return (char *)b64url_decode(d1 + 1, (size_t)(d2 - d1 - 1), &len);
+}
+
 char *jwt_parse_decorated(const char *text) {
   /* A decorated file: "-----BEGIN NATS OPERATOR JWT-----\n<jwt>\n------END ...". */
   const char *p = strstr(text, "-----BEGIN");

@@ -104,6 +104,10 @@ bool jwt_apply_template(const JwtUserLimits *tmpl, const JwtClaims *user, const 
                         GPtrArray *account_tags, JwtPermissions *out);
 void jwt_permissions_clear(JwtPermissions *p);
 
+/* The decoded payload (claims JSON text) of token, unverified; NULL when
+ * it is not three base64url chunks. (transfer full) */
+char *jwt_payload_json(const char *token);
+
 /* For a decorated creds/operator file: the first JWT in text (between
  * "-----BEGIN ... JWT-----" lines), or the whole text trimmed. (transfer full) */
 char *jwt_parse_decorated(const char *text);

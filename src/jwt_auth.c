@@ -46,12 +46,16 @@ struct JwtAuth {
   GHashTable *resolver;    /* owned: pubkey → JWT (MEMORY resolver store); NULL = no resolver */
   GHashTable *accounts;    /* owned: account pubkey (borrowed from Account) → JwtAccount* (owned) */
   GHashTable *pinned;      /* owned set or NULL */
+  uint64_t pinned_fails;   /* users refused by resolver_pinned_accounts (varz) */
 };
 
 struct JwtClient {
   Client *c;               /* borrowed: the owner */
   AuthUser *user;          /* owned */
   Timer expiry;
+  char *issuer_key;        /* owned: signing key, or the account (connz issuer_key) */
+  char *name_tag;          /* owned: the user JWT's name */
+  GPtrArray *tags;         /* owned char*: the user JWT's tags */
 };
 
 /* ---- options ---------------------------------------------------------------------- */
@@ -59,6 +63,8 @@ struct JwtClient {
 void jwt_auth_conf_free(JwtAuthConf *c) {
   if (!c) return;
   if (c->operators) g_ptr_array_unref(c->operators);
+  if (c->operator_jwts) g_ptr_array_unref(c->operator_jwts);
+  if (c->operator_claims) g_ptr_array_unref(c->operator_claims);
   if (c->trusted_keys) g_ptr_array_unref(c->trusted_keys);
   if (c->preload) g_hash_table_destroy(c->preload);
   if (c->pinned) g_ptr_array_unref(c->pinned);
@@ -88,8 +94,10 @@ static void set_url_resolver(JwtAuthConf *jc, const char *base, const char *suff
   jc->resolver_url = g_str_has_suffix(u, "/") ? g_strdup(u) : g_strconcat(u, "/", NULL);
 }
 
-/* Go's readOperatorJWT: a file (maybe decorated), or the JWT inline. */
-static JwtClaims *read_operator(const char *fname, char **error) {
+/* Go's readOperatorJWT: a file (maybe decorated), or the JWT inline.
+ * *kept: the JWT text as nats-server keeps it (an undecorated file whole,
+ * newline included). */
+static JwtClaims *read_operator(const char *fname, char **kept, char **error) {
   g_autofree char *contents = NULL;
   gsize len = 0;
   if (!g_file_get_contents(fname, &contents, &len, NULL)) {
@@ -100,6 +108,7 @@ static JwtClaims *read_operator(const char *fname, char **error) {
     contents = g_strdup(fname);
   }
   g_autofree char *token = jwt_parse_decorated(contents);
+  *kept = strstr(contents, "-----BEGIN") ? g_strdup(token) : g_strdup(contents);
   JwtClaims *c = jwt_decode(token, error);
   if (c && c->type != JWT_CLAIM_OPERATOR) {
     jwt_claims_free(c);
@@ -113,20 +122,29 @@ void jwt_auth_conf_operator(Options *o, const ConfValue *v, GPtrArray *errors) {
   JwtAuthConf *jc = conf(o);
   if (jc->operators) g_ptr_array_unref(jc->operators);
   jc->operators = g_ptr_array_new_with_free_func((GDestroyNotify)jwt_claims_free);
+  if (jc->operator_jwts) g_ptr_array_unref(jc->operator_jwts);
+  jc->operator_jwts = g_ptr_array_new_with_free_func(g_free);
+  if (jc->operator_claims) g_ptr_array_unref(jc->operator_claims);
+  jc->operator_claims = g_ptr_array_new_with_free_func(g_free);
   if (conf_value_kind(v) != CONF_STRING) {
     /* nats-server takes a string only: even an array of file names is an
      * "[]interface {}" it does not handle */
     report(errors, v, "error parsing operators: unsupported type %s", conf_value_go_type(v));
     return;
   }
-  char *err = NULL;
-  JwtClaims *op = read_operator(conf_value_string(v), &err);
+  char *err = NULL, *kept = NULL;
+  JwtClaims *op = read_operator(conf_value_string(v), &kept, &err);
   if (!op) {
     report(errors, v, "error parsing operator JWT: %s", err);
     g_free(err);
+    g_free(kept);
     return;
   }
   g_ptr_array_add(jc->operators, op);
+  g_autofree char *trimmed = g_strstrip(g_strdup(kept));
+  char *claims = jwt_payload_json(trimmed);
+  g_ptr_array_add(jc->operator_claims, claims ? claims : g_strdup("{}"));
+  g_ptr_array_add(jc->operator_jwts, kept);
   /* One operator and no resolver yet: nats-server makes a URL resolver
    * from the operator's account server URL (even an empty one). */
   if (jc->resolver == JWT_RESOLVER_NONE) set_url_resolver(jc, op->account_server_url, "/accounts");
@@ -585,6 +603,9 @@ void jwt_auth_client_free(Client *c) {
   if (!jc) return;
   loop_timer_stop(c->srv->loop, &jc->expiry);
   auth_user_free(jc->user);
+  g_free(jc->issuer_key);
+  g_free(jc->name_tag);
+  if (jc->tags) g_ptr_array_unref(jc->tags);
   g_free(jc);
   c->jwt = NULL;
 }
@@ -683,6 +704,7 @@ int jwt_auth_client_connect(Client *c) {
   const char *issuer = *uc->issuer_account ? uc->issuer_account : uc->issuer;
   if (a->pinned && !g_hash_table_contains(a->pinned, issuer)) {
     log_debug(CLIENT_LOG_FMT "Account %s not listed as operator pinned account", CLIENT_LOG_ARGS(c), issuer);
+    a->pinned_fails++;
     return 0;
   }
   g_autofree char *lerr = NULL;
@@ -788,9 +810,27 @@ int jwt_auth_client_connect(Client *c) {
               CLIENT_LOG_ARGS(c), uc->subject, uc->name, utags->str, uc->issuer, issuer, ja->claims->name, atags->str,
               ja->claims->issuer, (void *)ja->acc);
   }
+  g_free(jc->issuer_key);
+  jc->issuer_key = g_strdup(*uc->issuer_account ? uc->issuer : ja->acc->name);
+  g_free(jc->name_tag);
+  jc->name_tag = g_strdup(uc->name);
+  if (jc->tags) g_ptr_array_unref(jc->tags);
+  jc->tags = g_ptr_array_ref(uc->tags);
   result = 1;
   auth_user_free(old);
 out:
   if (have_templated) jwt_permissions_clear(&templated);
   return result;
 }
+
+/* ---- monitoring ------------------------------------------------------------------- */
+
+const char *jwt_auth_client_pubkey(const Client *c) { return c->jwt && c->jwt->user ? c->jwt->user->nkey : NULL; }
+const char *jwt_auth_client_issuer_key(const Client *c) { return c->jwt ? c->jwt->issuer_key : NULL; }
+const char *jwt_auth_client_name_tag(const Client *c) { return c->jwt ? c->jwt->name_tag : NULL; }
+GPtrArray *jwt_auth_client_tags(const Client *c) { return c->jwt ? c->jwt->tags : NULL; }
+GPtrArray *jwt_auth_operator_jwts(const Server *s) { return s->opts->jwt ? s->opts->jwt->operator_jwts : NULL; }
+GPtrArray *jwt_auth_operator_claims_json(const Server *s) {
+  return s->opts->jwt ? s->opts->jwt->operator_claims : NULL;
+}
+uint64_t jwt_auth_pinned_fails(const Server *s) { return s->jwt_auth ? s->jwt_auth->pinned_fails : 0; }

@@ -19,11 +19,13 @@ typedef enum JwtResolverKind { JWT_RESOLVER_NONE = 0, JWT_RESOLVER_MEMORY, JWT_R
 /* Operator-mode options (Options.jwt). */
 typedef struct JwtAuthConf {
   GPtrArray *operators;        /* owned JwtClaims*: trusted operators (operator option) */
+  GPtrArray *operator_jwts;    /* owned char*: each operator JWT as nats-server keeps it (varz) */
   GPtrArray *trusted_keys;     /* owned char*; NULL = not configured */
   JwtResolverKind resolver;
   char *resolver_url;          /* owned: URL resolver base, ends in '/'; NULL unless JWT_RESOLVER_URL */
   GHashTable *preload;         /* owned: account pubkey → account JWT (both owned); NULL = none */
   GPtrArray *pinned;           /* owned char*: resolver_pinned_accounts; NULL = none */
+  GPtrArray *operator_claims;  /* owned char*: payload JSON of each operator JWT (varz) */
 } JwtAuthConf;
 
 void jwt_auth_conf_free(JwtAuthConf *c);   /* accepts NULL */
@@ -50,6 +52,18 @@ void jwt_auth_log_startup(Server *s);
  * account at startup).  NULL with *error (transfer full) when the resolver
  * cannot provide a valid one. */
 Account *jwt_auth_ensure_account(Server *s, const char *name, char **error);
+
+/* Monitoring.  connz: the JWT user's public key, issuer key, name and tags
+ * (NULL when c has no JWT user; tags borrowed).  varz: the operator JWTs,
+ * their claims as JSON text (both borrowed char* arrays, NULL = none), and
+ * the count of users refused by resolver_pinned_accounts. */
+const char *jwt_auth_client_pubkey(const Client *c);
+const char *jwt_auth_client_issuer_key(const Client *c);
+const char *jwt_auth_client_name_tag(const Client *c);
+GPtrArray *jwt_auth_client_tags(const Client *c);
+GPtrArray *jwt_auth_operator_jwts(const Server *s);
+GPtrArray *jwt_auth_operator_claims_json(const Server *s);
+uint64_t jwt_auth_pinned_fails(const Server *s);
 
 /* CONNECT with trusted keys: 1 authenticated, 0 refused (the caller logs
  * the violation), -1 the client was closed while binding. */
