@@ -71,7 +71,7 @@ func startOperatorServer(t *testing.T, revoke func(*jwt.AccountClaims)) *opEnv {
 		opFile, pub(e.sys), enc(jwt.NewAccountClaims(pub(e.sys))), pub(e.acc), enc(e.accClaims), pub(e.lim), enc(lc))
 	cf := filepath.Join(dir, "op.conf")
 	must(t, os.WriteFile(cf, []byte(conf), 0o644))
-	e.server = startServerArgs(t, "-c", cf)
+	e.server = startServerWith(t, []string{"-c", cf}, nil)
 	return e
 }
 
@@ -167,7 +167,7 @@ func TestJWTAccountExpiresWhileConnected(t *testing.T) {
 	cf := filepath.Join(dir, "op.conf")
 	must(t, os.WriteFile(cf, []byte(fmt.Sprintf("operator: %s\nresolver: MEM\nresolver_preload: { %s: %s }\n",
 		otok, pub(acc), atok)), 0o644))
-	s := startServerArgs(t, "-c", cf)
+	s := startServerWith(t, []string{"-c", cf}, nil)
 	tok, seed, _ := newUser(t, acc, nil)
 	errs := make(chan error, 4)
 	nc, err := nats.Connect(s.url, nats.UserJWTAndSeed(tok, string(seed)), nats.NoReconnect(),
@@ -209,7 +209,7 @@ func TestJWTStrictSigningKeys(t *testing.T) {
 	cf := filepath.Join(dir, "op.conf")
 	must(t, os.WriteFile(cf, []byte(fmt.Sprintf("operator: %s\nresolver: MEMORY\nresolver_preload: {\n %s: %s\n %s: %s\n}\n",
 		otok, pub(good), gtok, pub(bad), btok)), 0o644))
-	s := startServerArgs(t, "-c", cf)
+	s := startServerWith(t, []string{"-c", cf}, nil)
 	tok, seed, _ := newUser(t, ask, func(uc *jwt.UserClaims) { uc.IssuerAccount = pub(good) })
 	nc := connect(t, s, nats.UserJWTAndSeed(tok, string(seed)))
 	must(t, nc.Flush())

@@ -27,7 +27,8 @@ type server struct {
 	done chan struct{}
 	port int
 	url  string
-	args []string // extra server arguments (e.g. -c config)
+	args []string // extra flags after the common ones (e.g. -c <conf>)
+	env  []string // extra environment (config $VARIABLES)
 }
 
 func serverBin() string {
@@ -40,13 +41,13 @@ func serverBin() string {
 // startServer starts a fresh server on a free port; it is stopped at cleanup.
 func startServer(t *testing.T) *server {
 	t.Helper()
-	return startServerArgs(t)
+	return startServerWith(t, nil, nil)
 }
 
-// startServerArgs is startServer with extra server arguments.
-func startServerArgs(t *testing.T, args ...string) *server {
+// startServerWith starts a server with extra flags and environment.
+func startServerWith(t *testing.T, args, env []string) *server {
 	t.Helper()
-	s := &server{t: t, bin: serverBin(), dir: t.TempDir(), args: args}
+	s := &server{t: t, bin: serverBin(), dir: t.TempDir(), args: args, env: env}
 	s.log = filepath.Join(s.dir, "server.log")
 	if err := s.spawn(-1); err != nil {
 		t.Fatalf("start %s: %v", s.bin, err)
@@ -68,8 +69,10 @@ func (s *server) spawn(port int) error {
 		return err
 	}
 	defer lf.Close()
-	cmd := exec.Command(s.bin, append([]string{"-a", "127.0.0.1", "-p", fmt.Sprint(port),
-		"--ports_file_dir", s.dir}, s.args...)...)
+	argv := append([]string{"-a", "127.0.0.1", "-p", fmt.Sprint(port),
+		"--ports_file_dir", s.dir}, s.args...)
+	cmd := exec.Command(s.bin, argv...)
+	cmd.Env = append(os.Environ(), s.env...)
 	cmd.Stdout, cmd.Stderr = lf, lf
 	// A crashed test must not leave servers behind.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
