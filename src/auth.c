@@ -902,7 +902,7 @@ bool auth_server_setup(Server *s, GError **error) {
   /* Only $G and a configured system account: nats-server lets clients
    * without credentials into $G through a hidden user, so that users can be
    * added to the system account alone. */
-  if (o->system_account && configured == 2 && !a->no_auth_user && !jwt_auth_enabled(s)) {
+  if (o->system_account && configured == 2 && !a->no_auth_user) {
     a->sys_only_user = g_new0(AuthUser, 1);
     char rnd[9];
     for (int i = 0; i < 8; i++) rnd[i] = "0123456789abcdefghijklmnopqrstuvwxyz"[randombytes_uniform(36)];
@@ -918,7 +918,6 @@ bool auth_server_setup(Server *s, GError **error) {
                 (o->username && *o->username) || (o->authorization && *o->authorization);
   a->info_required = a->required && !(o->no_auth_user && *o->no_auth_user);
   a->nonce_required = g_hash_table_size(a->nkeys) > 0;
-  if (jwt_auth_enabled(s)) a->required = a->info_required = a->nonce_required = true;
 
   /* Go warns once about plain-text secrets. */
   bool plain = o->password && *o->password && !auth_is_bcrypt(o->password);
@@ -939,12 +938,12 @@ void auth_server_free(Server *s) {
   g_hash_table_destroy(a->users);
   g_hash_table_destroy(a->nkeys);
   auth_user_free(a->sys_only_user);
-  jwt_auth_server_free(s);
   g_free(a);
   s->auth = NULL;
 }
 
-bool auth_info_required(const Server *s) { return s->auth && s->auth->info_required; }
+/* Operator mode requires auth (and a nonce) whatever the Auth tables say. */
+bool auth_info_required(const Server *s) { return jwt_auth_enabled(s) || (s->auth && s->auth->info_required); }
 
 /* ---- client -------------------------------------------------------------- */
 
@@ -968,12 +967,12 @@ void auth_client_start(Client *c) {
   Server *s = c->srv;
   Auth *a = s->auth;
   if (!a) return;
-  if (a->nonce_required) {
+  if (a->nonce_required || jwt_auth_enabled(s)) {
     ClientAuth *ca = client_auth(c);
     auth_nonce_generate(ca->nonce);
     ca->has_nonce = true;
   }
-  if (a->required) {
+  if (a->required || jwt_auth_enabled(s)) {
     c->parser.connect_required_first = true;
     loop_timer_start(s->loop, &c->auth_timer, loop_now(s->loop) + s->opts->auth_timeout_us, auth_timer_fired, c);
   }
@@ -1097,8 +1096,8 @@ static int authenticate(Client *c) {
   Auth *a = s->auth;
   Options *o = s->opts;
   ClientConnectOpts *co = &c->opts;
-  if (!a || !a->required) return 1;
   if (jwt_auth_enabled(s)) return jwt_auth_client_connect(c);
+  if (!a || !a->required) return 1;
   AuthUser *nk = NULL, *user = NULL;
   if (g_hash_table_size(a->nkeys) > 0 && nonempty(co->nkey)) {
     nk = g_hash_table_lookup(a->nkeys, co->nkey);

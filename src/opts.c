@@ -16,9 +16,9 @@
 #include <string.h>
 
 #include "auth.h"
+#include "jwt_auth.h"
 #include "conf_parse.h"
 #include "const.h"
-#include "jwt_auth.h"
 
 Options *opts_new_default(void) {
   Options *o = g_new0(Options, 1);
@@ -59,10 +59,10 @@ void opts_free(Options *o) {
   g_free(o->authorization);
   g_free(o->no_auth_user);
   g_free(o->system_account);
+  jwt_auth_conf_free(o->jwt);
   if (o->tags) g_ptr_array_unref(o->tags);
   if (o->users) g_ptr_array_unref(o->users);
   if (o->accounts) g_ptr_array_unref(o->accounts);
-  jwt_auth_conf_free(o->jwt);
   g_free(o);
 }
 
@@ -404,13 +404,13 @@ typedef enum OptKind {
   OPT_DURATION_STRING,   /* Go duration string only */
   OPT_LISTEN,            /* "host:port" or port */
   OPT_HTTP_LISTEN,       /* the same, for the monitoring listener */
-  OPT_AUTHORIZATION,     /* authorization {} (auth.c) */
-  OPT_ACCOUNTS,          /* accounts {} (auth.c) */
   OPT_OPERATOR,          /* operator JWT file or inline JWT (jwt_auth.c) */
   OPT_TRUSTED,           /* trusted operator keys (jwt_auth.c) */
   OPT_RESOLVER,          /* account resolver (jwt_auth.c) */
   OPT_RESOLVER_PRELOAD,  /* account JWTs for the resolver (jwt_auth.c) */
   OPT_RESOLVER_PINNED,   /* resolver_pinned_accounts (jwt_auth.c) */
+  OPT_AUTHORIZATION,     /* authorization {} (auth.c) */
+  OPT_ACCOUNTS,          /* accounts {} (auth.c) */
   OPT_UNSUPPORTED,       /* a nats-server key whose feature cnatsd does not have yet */
 } OptKind;
 
@@ -463,6 +463,8 @@ static const OptSpec opt_table[] = {
     {"no_auth_user", OPT_STRING, OFF(no_auth_user), true, 0},
     {"system_account|system", OPT_STRING, OFF(system_account), false, 0},
     {"no_system_account|no_system|no_sys_acc", OPT_BOOL, OFF(no_system_account), false, 0},
+    /* Operator mode; the catch-all row below still lists these names, but
+     * rows are matched in order, so these win. */
     {"operator|operators|roots|root|root_operators|root_operator", OPT_OPERATOR, 0, false, 0},
     {"trusted|trusted_keys", OPT_TRUSTED, 0, false, 0},
     {"resolver|account_resolver|accounts_resolver", OPT_RESOLVER, 0, false, 0},
@@ -471,7 +473,9 @@ static const OptSpec opt_table[] = {
     /* Keys of features still to come: refused with a clear error, never ignored. */
     {"mappings|maps|https|https_port|cluster|"
      "gateway|leaf|leafnodes|store_dir|storedir|jetstream|logfile_size_limit|log_size_limit|syslog|remote_syslog|"
-     "prof_port|tls|ocsp|allow_non_tls|resolver_tls|websocket|ws|mqtt|"
+     "prof_port|tls|ocsp|allow_non_tls|operator|operators|"
+     "roots|root|root_operators|root_operator|resolver|account_resolver|accounts_resolver|resolver_tls|"
+     "resolver_preload|resolver_pinned_accounts|trusted|trusted_keys|websocket|ws|mqtt|"
      "default_js_domain",
      OPT_UNSUPPORTED, 0, false, 0},
 };

@@ -569,6 +569,7 @@ void server_free(Server *s) {
   monitor_free(s->monitor);
   if (s->ldm_clients) g_ptr_array_free(s->ldm_clients, TRUE);
   auth_server_free(s);
+  jwt_auth_server_free(s);
   if (s->accounts) g_hash_table_destroy(s->accounts);
   loop_free(s->loop);
   out_pool_clear(&s->out_pool);
