@@ -31,8 +31,8 @@
 #include <unistd.h>
 
 #include "accounts.h"
-#include "auth.h"
 #include "client.h"
+#include "auth.h"
 #include "const.h"
 #include "errors.h"
 #include "jwt_auth.h"

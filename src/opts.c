@@ -621,12 +621,6 @@ static void apply_key(Options *o, const char *key, const ConfValue *v, GPtrArray
     case OPT_HTTP_LISTEN:
       apply_listen(&o->http_host, &o->http_port, v, errors);
       break;
-    case OPT_AUTHORIZATION:
-      auth_conf_parse_authorization(o, v, errors, warnings);
-      break;
-    case OPT_ACCOUNTS:
-      auth_conf_parse_accounts(o, v, errors, warnings);
-      break;
     case OPT_OPERATOR:
       jwt_auth_conf_operator(o, v, errors);
       break;
@@ -641,6 +635,12 @@ static void apply_key(Options *o, const char *key, const ConfValue *v, GPtrArray
       break;
     case OPT_RESOLVER_PINNED:
       jwt_auth_conf_pinned(o, v, errors);
+      break;
+    case OPT_AUTHORIZATION:
+      auth_conf_parse_authorization(o, v, errors, warnings);
+      break;
+    case OPT_ACCOUNTS:
+      auth_conf_parse_accounts(o, v, errors, warnings);
       break;
     case OPT_UNSUPPORTED:
       report_at(errors, v, "field \"%s\" is not supported by cnatsd yet", key);

@@ -315,17 +315,6 @@ scenario_load(const char *path)
   return s;
 }
 
-/* ---- placeholder and escape expansion ---------------------------------------------- */
-
-typedef struct {
-  const char *tmpdir; /* borrowed */
-  const char *exe_base; /* borrowed */
-  int port;
-  GPid pid;
-  int iter;
-  const char *nonce;  /* borrowed: nonce of the last INFO seen on the command's connection */
-} Vars;
-
 /* ---- operator-mode helpers: fixtures/jwt (made by tests/jwt/jwtgen.go) ------------- */
 
 static char *
@@ -420,6 +409,17 @@ jwt_user_token(GString *out, const char *spec)
   g_string_append_len(out, tok->str, (gssize)tok->len);
   g_string_free(tok, TRUE);
 }
+
+/* ---- placeholder and escape expansion ---------------------------------------------- */
+
+typedef struct {
+  const char *tmpdir; /* borrowed */
+  const char *exe_base; /* borrowed */
+  int port;
+  GPid pid;
+  int iter;
+  const char *nonce;  /* borrowed: nonce of the last INFO seen on the command's connection */
+} Vars;
 
 /* {tmpdir} {port} {pid} {exe} {i} {i:W} {rep:N:TEXT}. Unknown {...} are kept literally so
  * JSON braces need no escaping. */
