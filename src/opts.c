@@ -567,6 +567,21 @@ static void apply_key(Options *o, const char *key, const ConfValue *v, GPtrArray
   }
   char *field = (char *)o + spec->offset;
   switch (spec->kind) {
+    case OPT_OPERATOR:
+      jwt_auth_conf_operator(o, v, errors);
+      break;
+    case OPT_TRUSTED:
+      jwt_auth_conf_trusted(o, v, errors);
+      break;
+    case OPT_RESOLVER:
+      jwt_auth_conf_resolver(o, v, errors);
+      break;
+    case OPT_RESOLVER_PRELOAD:
+      jwt_auth_conf_preload(o, v, errors);
+      break;
+    case OPT_RESOLVER_PINNED:
+      jwt_auth_conf_pinned(o, v, errors);
+      break;
     case OPT_INT:
       if (want_kind(errors, v, CONF_INTEGER, "int64")) *(int64_t *)field = conf_value_int(v);
       break;
@@ -620,21 +635,6 @@ static void apply_key(Options *o, const char *key, const ConfValue *v, GPtrArray
       break;
     case OPT_HTTP_LISTEN:
       apply_listen(&o->http_host, &o->http_port, v, errors);
-      break;
-    case OPT_OPERATOR:
-      jwt_auth_conf_operator(o, v, errors);
-      break;
-    case OPT_TRUSTED:
-      jwt_auth_conf_trusted(o, v, errors);
-      break;
-    case OPT_RESOLVER:
-      jwt_auth_conf_resolver(o, v, errors);
-      break;
-    case OPT_RESOLVER_PRELOAD:
-      jwt_auth_conf_preload(o, v, errors);
-      break;
-    case OPT_RESOLVER_PINNED:
-      jwt_auth_conf_pinned(o, v, errors);
       break;
     case OPT_AUTHORIZATION:
       auth_conf_parse_authorization(o, v, errors, warnings);

@@ -444,10 +444,6 @@ expand_vars(const char *in, const Vars *v)
       g_string_append_printf(out, "%d", v->port);
     else if (strcmp(key, "pid") == 0)
       g_string_append_printf(out, "%d", (int)v->pid);
-    else if (strcmp(key, "exe") == 0)
-      g_string_append(out, v->exe_base);
-    else if (strcmp(key, "i") == 0)
-      g_string_append_printf(out, "%d", v->iter);
     else if (strcmp(key, "jwtdir") == 0)
       g_string_append(out, PARITY_SRCDIR "/fixtures/jwt");
     else if (g_str_has_prefix(key, "jwtfile:")) {
@@ -457,6 +453,10 @@ expand_vars(const char *in, const Vars *v)
       jwt_sign_nonce(out, key + 4, v->nonce);
     else if (g_str_has_prefix(key, "ujwt:"))
       jwt_user_token(out, key + 5);
+    else if (strcmp(key, "exe") == 0)
+      g_string_append(out, v->exe_base);
+    else if (strcmp(key, "i") == 0)
+      g_string_append_printf(out, "%d", v->iter);
     else if (g_str_has_prefix(key, "i:"))
       g_string_append_printf(out, "%0*d", atoi(key + 2), v->iter);
     else if (g_str_has_prefix(key, "rep:") && strchr(key + 4, ':')) {
