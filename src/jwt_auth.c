@@ -254,7 +254,8 @@ void jwt_auth_conf_pinned(Options *o, const ConfValue *v, GPtrArray *errors) {
 
 char *jwt_auth_validate_options(Options *o) {
   JwtAuthConf *jc = o->jwt;
-  if (!jc || !jc->operators || jc->operators->len == 0) return NULL;
+  if (!jc || !jc->operators || jc->operators->len == 0 || jc->validated) return NULL;
+  jc->validated = true;
   if (jc->resolver == JWT_RESOLVER_NONE) return g_strdup("operators require an account resolver to be configured");
   if (o->accounts && o->accounts->len) return g_strdup("operators do not allow Accounts to be configured directly");
   if (o->users && o->users->len) return g_strdup("operators do not allow users to be configured directly");

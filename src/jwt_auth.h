@@ -21,6 +21,7 @@ typedef struct JwtAuthConf {
   GPtrArray *operators;        /* owned JwtClaims*: trusted operators (operator option) */
   GPtrArray *operator_jwts;    /* owned char*: each operator JWT as nats-server keeps it (varz) */
   GPtrArray *trusted_keys;     /* owned char*; NULL = not configured */
+  bool validated;              /* jwt_auth_validate_options ran (it expands trusted_keys once) */
   JwtResolverKind resolver;
   char *resolver_url;          /* owned: URL resolver base, ends in '/'; NULL unless JWT_RESOLVER_URL */
   GHashTable *preload;         /* owned: account pubkey → account JWT (both owned); NULL = none */
