@@ -64,6 +64,7 @@ func startOperatorServer(t *testing.T, revoke func(*jwt.AccountClaims)) *opEnv {
 	}
 	lc := jwt.NewAccountClaims(pub(e.lim))
 	lc.Limits.Payload = 100
+	lc.DefaultPermissions.Pub.Deny.Add("secret.>")
 	dir := t.TempDir()
 	opFile := filepath.Join(dir, "op.jwt")
 	must(t, os.WriteFile(opFile, []byte(otok), 0o644))
@@ -97,6 +98,20 @@ func TestJWTUserConnect(t *testing.T) {
 	}
 	if err := nl.Publish("x", make([]byte, 101)); !errors.Is(err, nats.ErrMaxPayload) {
 		t.Fatalf("publish over the account limit: %v", err)
+	}
+	// The account's default permissions apply to users without their own.
+	perr := make(chan error, 1)
+	np := connect(t, e.server, nats.UserJWTAndSeed(ltok, string(lseed)),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { perr <- err }))
+	must(t, np.Publish("secret.x", nil))
+	must(t, np.Flush())
+	select {
+	case err := <-perr:
+		if !strings.Contains(err.Error(), `Permissions Violation for Publish to "secret.x"`) {
+			t.Fatalf("async error %v", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("no permissions violation from the account's default permissions")
 	}
 }
 
