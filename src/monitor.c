@@ -19,7 +19,6 @@
 
 #include <errno.h>
 #include <glib-unix.h>
-#include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -29,6 +28,7 @@
 #include <sys/sysinfo.h>
 #include <time.h>
 #include <unistd.h>
+#include <json-glib/json-glib.h>  /* operator claims in varz */
 
 #include "accounts.h"
 #include "client.h"
