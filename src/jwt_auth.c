@@ -13,9 +13,11 @@
  * an AuthUser of their own, owned by the connection, carrying permissions
  * and limits from the user JWT (or the scoped signing key's template).
  *
- * Only the MEMORY resolver exists: URL and directory (full/cache NATS)
- * resolvers are refused at config time.  Thread: protocol loop; the conf
- * functions run on the main thread before it starts. */
+ * Only the MEMORY resolver exists.  A URL resolver (given, or implied by a
+ * lone operator) passes -t as in nats-server but fails at startup; the
+ * directory (full/cache NATS) resolvers are refused at config time.
+ * Thread: protocol loop; the conf functions run on the main thread before
+ * it starts. */
 #include "jwt_auth.h"
 
 #include <string.h>
