@@ -530,7 +530,8 @@ static void apply_listen(char **host, int *port_out, const ConfValue *v, GPtrArr
 
 /* server_tags as jwt's TagList.Add: trimmed, lower-cased, unique, empty ones dropped. */
 static void tags_add(GPtrArray **tags, const char *tag) {
-  g_autofree char *t = g_ascii_strdown(g_strstrip(g_strdup(tag)), -1);
+  g_autofree char *trimmed = g_strstrip(g_strdup(tag));  /* g_ascii_strdown copies */
+  g_autofree char *t = g_ascii_strdown(trimmed, -1);
   if (!*t) return;
   if (!*tags) *tags = g_ptr_array_new_with_free_func(g_free);
   for (guint i = 0; i < (*tags)->len; i++)
