@@ -929,6 +929,9 @@ bool auth_server_setup(Server *s, GError **error) {
     if (u != a->sys_only_user && !auth_is_bcrypt(u->password)) plain = true;
   }
   if (plain) log_warn("Plaintext passwords detected, use nkeys or bcrypt");
+  /* Operator mode: every client needs a user JWT and gets a nonce (also
+   * read through jwt_auth_enabled where Auth may have been rebuilt). */
+  if (jwt_auth_enabled(s)) a->required = a->info_required = a->nonce_required = true;
   return true;
 }
 
