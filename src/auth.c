@@ -28,6 +28,7 @@
 #include "accounts_conf.h"
 #include "client.h"
 #include "const.h"
+#include "jwt_auth.h"
 #include "log.h"
 #include "nkey.h"
 #include "opts.h"
@@ -64,6 +65,7 @@ struct ClientAuth {
   bool deliver_deny;       /* Go's mperms: filter deliveries through perms->deliver_deny */
   GHashTable *dcache;      /* owned: subject → GINT_TO_POINTER(1 denied / 2 allowed) */
   GHashTable *replies;     /* owned: reply subject → ReplyTrack* (owned), when allow_responses */
+  int64_t pending_payload; /* user JWT payload limit while binding; -1 = none */
 };
 
 /* ---- Go %q --------------------------------------------------------------- */
@@ -963,6 +965,16 @@ bool auth_server_setup(Server *s, GError **error) {
   guint configured = auth_configure_accounts(s);
   const char *sys_name = o->system_account;
   if (!sys_name && g_hash_table_lookup(s->accounts, DEFAULT_SYSTEM_ACCOUNT)) sys_name = DEFAULT_SYSTEM_ACCOUNT;
+  g_autofree char *jwt_err = NULL;
+  if (!jwt_auth_server_setup(s, &jwt_err)) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", jwt_err);
+    return false;
+  }
+  /* operator mode: the system account comes from the resolver */
+  if (jwt_auth_enabled(s) && sys_name && !jwt_auth_ensure_account(s, sys_name, &jwt_err)) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "error resolving system account: %s", jwt_err);
+    return false;
+  }
   if (sys_name) {
     s->system_account = g_hash_table_lookup(s->accounts, sys_name);
     if (!s->system_account) {
@@ -989,6 +1001,9 @@ bool auth_server_setup(Server *s, GError **error) {
     if (u != a->sys_only_user && !auth_is_bcrypt(u->password)) plain = true;
   }
   if (plain) log_warn("Plaintext passwords detected, use nkeys or bcrypt");
+  /* Operator mode: every client needs a user JWT and gets a nonce (also
+   * read through jwt_auth_enabled where Auth may have been rebuilt). */
+  if (jwt_auth_enabled(s)) a->required = a->info_required = a->nonce_required = true;
   return true;
 }
 
@@ -1006,12 +1021,16 @@ void auth_server_free(Server *s) {
   s->auth = NULL;
 }
 
-bool auth_info_required(const Server *s) { return s->auth && s->auth->info_required; }
+/* Operator mode requires auth (and a nonce) whatever the Auth tables say. */
+bool auth_info_required(const Server *s) { return jwt_auth_enabled(s) || (s->auth && s->auth->info_required); }
 
 /* ---- client -------------------------------------------------------------- */
 
 static ClientAuth *client_auth(Client *c) {
-  if (!c->auth) c->auth = g_new0(ClientAuth, 1);
+  if (!c->auth) {
+    c->auth = g_new0(ClientAuth, 1);
+    c->auth->pending_payload = -1;
+  }
   return c->auth;
 }
 
@@ -1027,12 +1046,12 @@ void auth_client_start(Client *c) {
   Server *s = c->srv;
   Auth *a = s->auth;
   if (!a) return;
-  if (a->nonce_required) {
+  if (a->nonce_required || jwt_auth_enabled(s)) {
     ClientAuth *ca = client_auth(c);
     auth_nonce_generate(ca->nonce);
     ca->has_nonce = true;
   }
-  if (a->required) {
+  if (a->required || jwt_auth_enabled(s)) {
     c->parser.connect_required_first = true;
     loop_timer_start(s->loop, &c->auth_timer, loop_now(s->loop) + s->opts->auth_timeout_us, auth_timer_fired, c);
   }
@@ -1040,11 +1059,12 @@ void auth_client_start(Client *c) {
 
 void auth_client_restart_timer(Client *c) {
   Server *s = c->srv;
-  if (s->auth && s->auth->required)
+  if (s->auth && (s->auth->required || jwt_auth_enabled(s)))
     loop_timer_start(s->loop, &c->auth_timer, loop_now(s->loop) + s->opts->auth_timeout_us, auth_timer_fired, c);
 }
 
 void auth_client_free(Client *c) {
+  jwt_auth_client_free(c);
   ClientAuth *ca = c->auth;
   if (!ca) return;
   auth_permissions_unref(ca->perms);
@@ -1074,6 +1094,8 @@ static bool client_bind_account(Client *c, Account *acc) {
   }
   acc->num_clients++;
   if (acc->max_payload >= 0 && acc->max_payload < c->parser.max_payload) c->parser.max_payload = acc->max_payload;
+  if (c->auth && c->auth->pending_payload >= 0 && c->auth->pending_payload < c->parser.max_payload)
+    c->parser.max_payload = c->auth->pending_payload;
   /* Subscriptions made before (no_auth_user path allows none, but a second
    * CONNECT may switch accounts) follow the client. */
   GHashTableIter it;
@@ -1088,9 +1110,32 @@ static bool client_bind_account(Client *c, Account *acc) {
   return true;
 }
 
+/* Go's minLimit: negative is unlimited. */
+static void min_limit(int64_t *v, int64_t limit) {
+  if (limit < 0) return;
+  if (*v < 0 || limit < *v) *v = limit;
+}
+
+/* Go's applyAccountLimits logs when the server's own limit is the smaller. */
+static void log_limit_overrides(Client *c, const AuthUser *u) {
+  const Options *o = c->srv->opts;
+  int64_t pay = u->jwt_limits ? u->max_payload : -1, subs = u->jwt_limits ? u->max_subs : -1;
+  if (c->acc) min_limit(&pay, c->acc->max_payload), min_limit(&subs, c->acc->max_subscriptions);
+  if (pay >= 0 && o->max_payload > 0 && o->max_payload < pay)
+    log_error(CLIENT_LOG_FMT "Max Payload set to %" G_GINT64_FORMAT " from server overrides account or user config",
+              CLIENT_LOG_ARGS(c), o->max_payload);
+  if (subs >= 0 && o->max_subscriptions > 0 && o->max_subscriptions < subs)
+    log_error(CLIENT_LOG_FMT "Max Subscriptions set to %" G_GINT64_FORMAT
+                             " from server overrides account or user config",
+              CLIENT_LOG_ARGS(c), o->max_subscriptions);
+}
+
 /* Go's RegisterUser / RegisterNkeyUser. */
 static bool client_register_user(Client *c, AuthUser *u) {
+  /* a user JWT's payload limit applies with the account's (Go's applyAccountLimits) */
+  client_auth(c)->pending_payload = u->jwt_limits ? u->max_payload : -1;
   if (!client_bind_account(c, u->account)) return false;
+  log_limit_overrides(c, u);
   ClientAuth *ca = client_auth(c);
   ca->user = u;
   auth_permissions_unref(ca->perms);
@@ -1107,10 +1152,14 @@ static bool client_register_user(Client *c, AuthUser *u) {
   return true;
 }
 
+bool auth_client_register_user(Client *c, AuthUser *u) { return client_register_user(c, u); }
+
 static void log_auth_violation(Client *c) {
   Auth *a = c->srv->auth;
   g_autoptr(GString) who = g_string_new(NULL);
-  if (a && g_hash_table_size(a->nkeys) > 0) {
+  if (jwt_auth_enabled(c->srv)) {
+    /* operator mode: no user or nkey named */
+  } else if (a && g_hash_table_size(a->nkeys) > 0) {
     g_string_append(who, " - Nkey ");
     auth_go_quote(who, c->opts.nkey ? c->opts.nkey : "", c->opts.nkey ? strlen(c->opts.nkey) : 0);
   } else if (a && g_hash_table_size(a->users) > 0) {
@@ -1190,6 +1239,7 @@ static int authenticate(Client *c) {
   Auth *a = s->auth;
   Options *o = s->opts;
   ClientConnectOpts *co = &c->opts;
+  if (jwt_auth_enabled(s)) return jwt_auth_client_connect(c);
   if (!a || !a->required) return 1;
   AuthUser *nk = NULL, *user = NULL;
   if (g_hash_table_size(a->nkeys) > 0 && nonempty(co->nkey)) {
@@ -1450,6 +1500,8 @@ int64_t auth_client_max_subs(const Client *c) {
   int64_t acc = c->acc ? c->acc->max_subscriptions : -1;
   int64_t m = srv;
   if (acc >= 0 && (m < 0 || acc < m)) m = acc;
+  const AuthUser *u = c->auth ? c->auth->user : NULL;
+  if (u && u->jwt_limits && u->max_subs >= 0 && (m < 0 || u->max_subs < m)) m = u->max_subs;
   return m;
 }
 

@@ -60,6 +60,8 @@ typedef struct AuthUser {
   char *account_name;      /* owned; NULL = the global account */
   Account *account;        /* borrowed: resolved by auth_server_new */
   uint32_t conn_types;     /* AUTH_CT_* bits, 0 = any */
+  bool jwt_limits;         /* user JWT: max_subs/max_payload apply (-1 = unlimited) */
+  int64_t max_subs, max_payload;
 } AuthUser;
 
 /* Account declared in the config (accounts {} block). */
@@ -137,6 +139,9 @@ const char *auth_client_nonce(const Client *c);
  * Returns NATS_OK, NATS_ERR_AUTH_VIOLATION (logged here; the caller sends
  * the -ERR and closes), or NATS_ERR_CLIENT_CLOSED when auth closed it. */
 int auth_client_connect(Client *c);
+/* Binds c to u (account, permissions, limits): Go's RegisterNkeyUser.
+ * False when the client was closed (account connection limit). */
+bool auth_client_register_user(Client *c, AuthUser *u);
 /* The parser's hook for an op before CONNECT (no_auth_user path). */
 int auth_client_op_before_connect(Client *c);
 /* PUB: true if allowed (permissions, reserved subject and reply prefixes);

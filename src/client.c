@@ -955,6 +955,11 @@ static NatsError on_ping(void *ctx) {
   log_trace(CLIENT_LOG_FMT "->> [PONG]", CLIENT_LOG_ARGS(c));
   c->last_ping_in = loop_now(c->srv->loop);
   client_queue_outbound(c, "PONG\r\n", 6);
+  /* Go's processPing: after the first PONG, an INFO when the client's max
+   * payload (account or user limits) differs from the server's. */
+  if (!c->first_pong_sent && c->connect_received && c->opts.protocol >= 1 &&
+      c->parser.max_payload != c->srv->opts->max_payload)
+    client_send_info(c, false);
   c->first_pong_sent = true;
   return NATS_OK;
 }

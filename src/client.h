@@ -45,6 +45,7 @@ struct Client {
   Server *srv;                /* borrowed */
   Account *acc;               /* borrowed: owned by the server */
   ClientAuth *auth;           /* owned (auth.c); NULL until auth needs per-client state */
+  JwtClient *jwt;             /* owned (jwt_auth.c, freed with c->auth); NULL unless a user JWT authenticated */
   LoopWatch watch;            /* fd lives here; -1 once removed */
   int fd;
   char host[INET6_ADDRSTRLEN];

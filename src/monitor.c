@@ -31,12 +31,15 @@
 #include <sys/sysinfo.h>
 #include <time.h>
 #include <unistd.h>
+#include <json-glib/json-glib.h>  /* operator claims in varz */
 
 #include "accounts.h"
 #include "accounts_monitor.h"
 #include "client.h"
+#include "auth.h"
 #include "const.h"
 #include "errors.h"
+#include "jwt_auth.h"
 #include "log.h"
 #include "module.h"
 #include "monitor_json.h"
@@ -425,6 +428,7 @@ static int64_t client_last_activity_real(Client *c, int64_t now_real) {
 static const char *client_raw_auth_user(Client *c) {
   if (c->opts.nkey && *c->opts.nkey) return c->opts.nkey;
   if (c->opts.user && *c->opts.user) return c->opts.user;
+  if (c->opts.jwt && *c->opts.jwt) return jwt_auth_client_pubkey(c);  /* Go: the user's public key */
   if (c->opts.auth_token && *c->opts.auth_token) return c->opts.auth_token;
   return NULL;
 }
@@ -591,6 +595,32 @@ static void jw_opt_string(JsonW *w, const char *key, const char *v) {
   if (v && *v) jw_string(w, key, v);
 }
 
+/* A json-glib node through the writer (operator claims in varz). */
+static void jw_node(JsonW *w, const char *key, JsonNode *n) {
+  if (JSON_NODE_HOLDS_OBJECT(n)) {
+    jw_begin_object(w, key);
+    JsonObject *o = json_node_get_object(n);
+    g_autoptr(GList) members = json_object_get_members(o);
+    for (GList *l = members; l; l = l->next) jw_node(w, l->data, json_object_get_member(o, l->data));
+    jw_end_object(w);
+  } else if (JSON_NODE_HOLDS_ARRAY(n)) {
+    jw_begin_array(w, key);
+    JsonArray *a = json_node_get_array(n);
+    for (guint i = 0; i < json_array_get_length(a); i++) jw_node(w, NULL, json_array_get_element(a, i));
+    jw_end_array(w);
+  } else if (JSON_NODE_HOLDS_NULL(n)) {
+    jw_null(w, key);
+  } else if (json_node_get_value_type(n) == G_TYPE_INT64) {
+    jw_int(w, key, json_node_get_int(n));
+  } else if (json_node_get_value_type(n) == G_TYPE_BOOLEAN) {
+    jw_bool(w, key, json_node_get_boolean(n));
+  } else if (json_node_get_value_type(n) == G_TYPE_DOUBLE) {
+    jw_double(w, key, json_node_get_double(n));
+  } else {
+    jw_string(w, key, json_node_get_string(n));
+  }
+}
+
 static void jw_conn_row(JsonW *w, const ConnRow *r, int64_t now, bool auth, bool subs, bool detail) {
   Client *c = r->open;
   ClosedConn *cc = r->closed;
@@ -675,7 +705,17 @@ static void jw_conn_row(JsonW *w, const ConnRow *r, int64_t now, bool auth, bool
     }
     jw_end_array(w);
   }
-  if (auth && c && c->opts.jwt && *c->opts.jwt) jw_string(w, "jwt", c->opts.jwt);
+  if (auth && c && c->opts.jwt && *c->opts.jwt) {
+    jw_string(w, "jwt", c->opts.jwt);
+    jw_opt_string(w, "issuer_key", jwt_auth_client_issuer_key(c));
+    jw_opt_string(w, "name_tag", jwt_auth_client_name_tag(c));
+    GPtrArray *tags = jwt_auth_client_tags(c);
+    if (tags && tags->len) {
+      jw_begin_array(w, "tags");
+      for (guint i = 0; i < tags->len; i++) jw_string(w, NULL, tags->pdata[i]);
+      jw_end_array(w);
+    }
+  }
   jw_end_object(w);
 }
 
@@ -892,6 +932,7 @@ static void handle_varz(Req *r) {
   g_string_append(body, "\"cnatsd " CNATSD_VERSION "\"");
   jw_string(&w, "host", o->host);
   jw_int(&w, "port", s->port);
+  if (auth_info_required(s)) jw_bool(&w, "auth_required", true);  /* as INFO says */
   if (server_tls_required(s)) jw_bool(&w, "tls_required", true);
   if (server_tls_verify(s)) jw_bool(&w, "tls_verify", true);
   jw_int(&w, "max_connections", o->max_connections);
@@ -941,7 +982,21 @@ static void handle_varz(Req *r) {
     for (guint i = 0; i < s->opts->tags->len; i++) jw_string(&w, NULL, s->opts->tags->pdata[i]);
     jw_end_array(&w);
   }
+  GPtrArray *op_jwts = jwt_auth_operator_jwts(s), *op_claims = jwt_auth_operator_claims_json(s);
+  if (op_jwts && op_jwts->len) {
+    jw_begin_array(&w, "trusted_operators_jwt");
+    for (guint i = 0; i < op_jwts->len; i++) jw_string(&w, NULL, op_jwts->pdata[i]);
+    jw_end_array(&w);
+    jw_begin_array(&w, "trusted_operators_claim");
+    for (guint i = 0; op_claims && i < op_claims->len; i++) {
+      g_autoptr(JsonParser) jp = json_parser_new();
+      if (json_parser_load_from_data(jp, op_claims->pdata[i], -1, NULL) && json_parser_get_root(jp))
+        jw_node(&w, NULL, json_parser_get_root(jp));
+    }
+    jw_end_array(&w);
+  }
   if (s->system_account) jw_string(&w, "system_account", s->system_account->name);
+  if (jwt_auth_pinned_fails(s)) jw_uint(&w, "pinned_account_fails", jwt_auth_pinned_fails(s));
   jw_end_object(&w);
   respond_json(r, body);
 }

@@ -17,6 +17,7 @@
 
 #include "accounts_conf.h"
 #include "auth.h"
+#include "jwt_auth.h"
 #include "conf_parse.h"
 #include "const.h"
 #include "tls.h"
@@ -62,6 +63,7 @@ void opts_free(Options *o) {
   g_free(o->authorization);
   g_free(o->no_auth_user);
   g_free(o->system_account);
+  jwt_auth_conf_free(o->jwt);
   if (o->tags) g_ptr_array_unref(o->tags);
   if (o->users) g_ptr_array_unref(o->users);
   if (o->accounts) g_ptr_array_unref(o->accounts);
@@ -498,6 +500,11 @@ typedef enum OptKind {
   OPT_DURATION_STRING,   /* Go duration string only */
   OPT_LISTEN,            /* "host:port" or port */
   OPT_HTTP_LISTEN,       /* the same, for the monitoring listener */
+  OPT_OPERATOR,          /* operator JWT file or inline JWT (jwt_auth.c) */
+  OPT_TRUSTED,           /* trusted operator keys (jwt_auth.c) */
+  OPT_RESOLVER,          /* account resolver (jwt_auth.c) */
+  OPT_RESOLVER_PRELOAD,  /* account JWTs for the resolver (jwt_auth.c) */
+  OPT_RESOLVER_PINNED,   /* resolver_pinned_accounts (jwt_auth.c) */
   OPT_AUTHORIZATION,     /* authorization {} (auth.c) */
   OPT_ACCOUNTS,          /* accounts {} (auth.c) */
   OPT_TLS,               /* tls {} */
@@ -565,6 +572,13 @@ static const OptSpec opt_table[] = {
     {"no_auth_user", OPT_STRING, OFF(no_auth_user), true, 0},
     {"system_account|system", OPT_STRING, OFF(system_account), false, 0},
     {"no_system_account|no_system|no_sys_acc", OPT_BOOL, OFF(no_system_account), false, 0},
+    /* Operator mode; the catch-all row below still lists these names, but
+     * rows are matched in order, so these win. */
+    {"operator|operators|roots|root|root_operators|root_operator", OPT_OPERATOR, 0, false, 0},
+    {"trusted|trusted_keys", OPT_TRUSTED, 0, false, 0},
+    {"resolver|account_resolver|accounts_resolver", OPT_RESOLVER, 0, false, 0},
+    {"resolver_preload", OPT_RESOLVER_PRELOAD, 0, false, 0},
+    {"resolver_pinned_accounts", OPT_RESOLVER_PINNED, 0, false, 0},
     /* Keys of features still to come: refused with a clear error, never ignored. */
     {"cluster|"
      "gateway|leaf|leafnodes|store_dir|storedir|jetstream|"
@@ -625,7 +639,8 @@ static void apply_listen(char **host, int *port_out, const ConfValue *v, GPtrArr
 
 /* server_tags as jwt's TagList.Add: trimmed, lower-cased, unique, empty ones dropped. */
 static void tags_add(GPtrArray **tags, const char *tag) {
-  g_autofree char *t = g_ascii_strdown(g_strstrip(g_strdup(tag)), -1);
+  g_autofree char *trimmed = g_strstrip(g_strdup(tag));  /* g_ascii_strdown copies */
+  g_autofree char *t = g_ascii_strdown(trimmed, -1);
   if (!*t) return;
   if (!*tags) *tags = g_ptr_array_new_with_free_func(g_free);
   for (guint i = 0; i < (*tags)->len; i++)
@@ -795,6 +810,21 @@ static void apply_key(Options *o, const char *key, const ConfValue *v, GPtrArray
   }
   char *field = (char *)o + spec->offset;
   switch (spec->kind) {
+    case OPT_OPERATOR:
+      jwt_auth_conf_operator(o, v, errors);
+      break;
+    case OPT_TRUSTED:
+      jwt_auth_conf_trusted(o, v, errors);
+      break;
+    case OPT_RESOLVER:
+      jwt_auth_conf_resolver(o, v, errors);
+      break;
+    case OPT_RESOLVER_PRELOAD:
+      jwt_auth_conf_preload(o, v, errors);
+      break;
+    case OPT_RESOLVER_PINNED:
+      jwt_auth_conf_pinned(o, v, errors);
+      break;
     case OPT_INT:
       if (want_kind(errors, v, CONF_INTEGER, "int64")) *(int64_t *)field = conf_value_int(v);
       break;
@@ -910,5 +940,7 @@ char *opts_validate(const Options *o) {
     return g_strdup_printf("max_payload (%" G_GINT64_FORMAT ") cannot be higher than max_pending (%" G_GINT64_FORMAT ")",
                            o->max_payload, o->max_pending);
   if (o->max_payload > G_MAXINT32) return g_strdup("max_payload value is too big");
+  char *jwt_err = jwt_auth_validate_options((Options *)o);
+  if (jwt_err) return jwt_err;
   return auth_validate_options(o);
 }

@@ -51,6 +51,7 @@ struct Options {
   char *authorization;        /* owned; token: authorization{} token or --auth */
   char *no_auth_user;         /* owned */
   char *system_account;       /* owned */
+  JwtAuthConf *jwt;           /* owned (jwt_auth.c): operator, trusted, resolver, resolver_preload; NULL = none */
   bool no_system_account;
   GPtrArray *users;           /* owned AuthUser*: password and nkey users; NULL = none */
   GPtrArray *accounts;        /* owned AuthAccountConf*, in config order; NULL = none */

@@ -30,6 +30,7 @@
 
 #include "accounts.h"
 #include "auth.h"
+#include "jwt_auth.h"
 #include "client.h"
 #include "const.h"
 #include "errors.h"
@@ -89,10 +90,20 @@ void server_build_info_prefix(Server *s) {
 
 size_t server_info_json(Server *s, Client *c, bool lame_duck, GString *out) {
   size_t start = out->len;
-  g_string_append_len(out, s->info_prefix, (gssize)s->info_prefix_len);
+  const char *mp = NULL;
+  if (c->parser.max_payload != s->opts->max_payload)
+    mp = g_strrstr_len(s->info_prefix, (gssize)s->info_prefix_len, ",\"max_payload\":");
+  if (mp) {
+    /* account or user JWT limits: Go's INFO carries the client's own max payload */
+    g_string_append_len(out, s->info_prefix, mp - s->info_prefix);
+    g_string_append_printf(out, ",\"max_payload\":%" G_GINT64_FORMAT, c->parser.max_payload);
+  } else {
+    g_string_append_len(out, s->info_prefix, (gssize)s->info_prefix_len);
+  }
   g_string_append_printf(out, ",\"client_id\":%" G_GUINT64_FORMAT ",\"client_ip\":", c->cid);
   json_append_string(out, c->host);
-  const char *nonce = auth_client_nonce(c);
+  /* only the first INFO carries the nonce; later (async) ones do not, as in Go */
+  const char *nonce = c->connect_received ? NULL : auth_client_nonce(c);
   if (nonce) g_string_append_printf(out, ",\"nonce\":\"%s\"", nonce);
   if (lame_duck) g_string_append(out, ",\"ldm\":true");
   /* nats-server ends INFO with "} " before CRLF */
@@ -543,6 +554,7 @@ int server_run(Server *s) {
   log_info("  Name:     %s", s->server_name);
   log_info("  ID:       %s", s->identity.encoded_public);
   if (s->opts->config_file) log_info("Using configuration file: %s", s->opts->config_file);
+  jwt_auth_log_startup(s);
   log_debug("Created system account: \"%s\"", DEFAULT_SYSTEM_ACCOUNT);
   /* nats-server starts monitoring before the client listener. */
   if (!monitor_start(s->monitor, &error)) {
@@ -606,6 +618,7 @@ void server_free(Server *s) {
   if (s->ldm_clients) g_ptr_array_free(s->ldm_clients, TRUE);
   loop_timer_stop(s->loop, &s->tls_rate_timer);
   auth_server_free(s);
+  jwt_auth_server_free(s);
   if (s->accounts) g_hash_table_destroy(s->accounts);
   loop_free(s->loop);
   out_pool_clear(&s->out_pool);

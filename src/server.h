@@ -36,6 +36,7 @@ struct Server {
   Account *global_account;    /* borrowed from accounts: $G */
   Account *system_account;    /* borrowed from accounts: $SYS or system_account; NULL with no_system_account */
   Auth *auth;                 /* owned (auth.c) */
+  JwtAuth *jwt_auth;          /* owned (jwt_auth.c); NULL unless operator mode (trusted keys) */
   Monitor *monitor;           /* owned: HTTP monitoring and the closed-connections ring */
 
   OutPool out_pool;

@@ -10,6 +10,9 @@
  * directory and its own server on a free port, so meson may run several runners at once. */
 #include "testlib.h"
 
+#include <json-glib/json-glib.h>
+#include <sodium.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <signal.h>
@@ -313,6 +316,101 @@ scenario_load(const char *path)
   return s;
 }
 
+/* ---- operator-mode helpers: fixtures/jwt (made by tests/jwt/jwtgen.go) ------------- */
+
+static char *
+jwt_fixture(const char *name)
+{
+  g_autofree char *path = g_build_filename(PARITY_SRCDIR, "fixtures", "jwt", name, NULL);
+  char *txt = NULL;
+  if (!g_file_get_contents(path, &txt, NULL, NULL))
+    return g_strdup("<missing fixture>");
+  return g_strstrip(txt);
+}
+
+/* Secret key from an nkey seed file NAME.nk ("S" + type, base32, CRC16). */
+static gboolean
+jwt_seed_key(const char *name, unsigned char sk[64])
+{
+  g_autofree char *file = g_strdup_printf("%s.nk", name);
+  g_autofree char *seed = jwt_fixture(file);
+  static const char alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  unsigned char raw[64];
+  size_t n = 0;
+  guint32 buf = 0;
+  int bits = 0;
+  for (const char *p = seed; *p && n < sizeof raw; p++) {
+    const char *at = strchr(alpha, *p);
+    if (!at)
+      return FALSE;
+    buf = (buf << 5) | (guint32)(at - alpha);
+    bits += 5;
+    if (bits >= 8) {
+      raw[n++] = (unsigned char)(buf >> (bits - 8));
+      bits -= 8;
+    }
+  }
+  if (n < 34)
+    return FALSE;
+  unsigned char pk[32];
+  return crypto_sign_seed_keypair(pk, sk, raw + 2) == 0;
+}
+
+static void
+b64url_append(GString *out, const unsigned char *bin, size_t len)
+{
+  size_t cap = sodium_base64_encoded_len(len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  g_autofree char *b = g_malloc(cap);
+  sodium_bin2base64(b, cap, bin, len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  g_string_append(out, b);
+}
+
+/* {sig:USER}: the connection's INFO nonce signed with USER.nk. */
+static void
+jwt_sign_nonce(GString *out, const char *name, const char *nonce)
+{
+  unsigned char sk[64], sig[64];
+  if (!nonce || !jwt_seed_key(name, sk)) {
+    g_string_append(out, "<no nonce or seed>");
+    return;
+  }
+  crypto_sign_detached(sig, NULL, (const unsigned char *)nonce, strlen(nonce), sk);
+  b64url_append(out, sig, sizeof sig);
+}
+
+/* {ujwt:ACC:USER:SECS}: a user JWT for USER.pub, issued by account ACC
+ * (ACC.nk/ACC.pub), expiring SECS seconds from now. */
+static void
+jwt_user_token(GString *out, const char *spec)
+{
+  g_auto(GStrv) f = g_strsplit(spec, ":", 3);
+  unsigned char sk[64], sig[64];
+  if (g_strv_length(f) != 3 || !jwt_seed_key(f[0], sk)) {
+    g_string_append(out, "<bad ujwt>");
+    return;
+  }
+  g_autofree char *accf = g_strdup_printf("%s.pub", f[0]);
+  g_autofree char *userf = g_strdup_printf("%s.pub", f[1]);
+  g_autofree char *acc = jwt_fixture(accf);
+  g_autofree char *user = jwt_fixture(userf);
+  gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+  const char *hdr = "{\"typ\":\"JWT\",\"alg\":\"ed25519-nkey\"}";
+  g_autofree char *payload = g_strdup_printf(
+      "{\"jti\":\"PARITY%" G_GINT64_FORMAT "\",\"iat\":%" G_GINT64_FORMAT ",\"iss\":\"%s\",\"name\":\"%s\","
+      "\"sub\":\"%s\",\"exp\":%" G_GINT64_FORMAT ",\"nats\":{\"pub\":{},\"sub\":{},\"subs\":-1,\"data\":-1,"
+      "\"payload\":-1,\"type\":\"user\",\"version\":2}}",
+      now, now, acc, f[1], user, now + atoi(f[2]));
+  GString *tok = g_string_new(NULL);
+  b64url_append(tok, (const unsigned char *)hdr, strlen(hdr));
+  g_string_append_c(tok, '.');
+  b64url_append(tok, (const unsigned char *)payload, strlen(payload));
+  crypto_sign_detached(sig, NULL, (const unsigned char *)tok->str, tok->len, sk);
+  g_string_append_c(tok, '.');
+  b64url_append(tok, sig, sizeof sig);
+  g_string_append_len(out, tok->str, (gssize)tok->len);
+  g_string_free(tok, TRUE);
+}
+
 /* ---- placeholder and escape expansion ---------------------------------------------- */
 
 typedef struct {
@@ -321,6 +419,7 @@ typedef struct {
   int port;
   GPid pid;
   int iter;
+  const char *nonce;  /* borrowed: nonce of the last INFO seen on the command's connection */
 } Vars;
 
 /* Capture groups of the last `expect a /REGEX/` that matched: {cap1}..{cap9}
@@ -352,6 +451,15 @@ expand_vars(const char *in, const Vars *v)
       g_string_append_printf(out, "%d", v->port);
     else if (strcmp(key, "pid") == 0)
       g_string_append_printf(out, "%d", (int)v->pid);
+    else if (strcmp(key, "jwtdir") == 0)
+      g_string_append(out, PARITY_SRCDIR "/fixtures/jwt");
+    else if (g_str_has_prefix(key, "jwtfile:")) {
+      g_autofree char *t = jwt_fixture(key + 8);
+      g_string_append(out, t);
+    } else if (g_str_has_prefix(key, "sig:"))
+      jwt_sign_nonce(out, key + 4, v->nonce);
+    else if (g_str_has_prefix(key, "ujwt:"))
+      jwt_user_token(out, key + 5);
     else if (strcmp(key, "exe") == 0)
       g_string_append(out, v->exe_base);
     else if (strcmp(key, "i") == 0)
@@ -421,6 +529,7 @@ unescape(GString *s, char **why)
 typedef struct {
   char *name;   /* owned */
   TestWire *w;  /* owned, NULL once closed */
+  char *nonce;  /* owned: from the last INFO read by `expect NAME info`; NULL = none */
 } Conn;
 
 typedef struct {
@@ -446,6 +555,7 @@ conn_free(gpointer p)
 {
   Conn *c = p;
   g_free(c->name);
+  g_free(c->nonce);
   test_wire_free(c->w);
   g_free(c);
 }
@@ -484,6 +594,11 @@ run_vars(Run *r)
   Vars v = {.tmpdir = r->tmpdir, .exe_base = r->exe_base, .iter = r->iter};
   v.port = r->srv ? test_server_port(r->srv) : r->fixed_port;
   v.pid = r->srv ? test_server_pid(r->srv) : 0;
+  for (guint i = 0; r->cur && r->cur->conn && i < r->conns->len; i++) {
+    Conn *cn = r->conns->pdata[i];
+    if (strcmp(cn->name, r->cur->conn) == 0)
+      v.nonce = cn->nonce;
+  }
   return v;
 }
 
@@ -731,6 +846,15 @@ do_expect(Run *r, const Cmd *c)
       return;
     }
     const char *doc = is_info ? got + 5 : got;
+    if (is_info) {
+      /* keep the nonce for {sig:USER} in later sends on this connection */
+      g_autoptr(JsonParser) jp = json_parser_new();
+      if (json_parser_load_from_data(jp, doc, -1, NULL) && JSON_NODE_HOLDS_OBJECT(json_parser_get_root(jp))) {
+        JsonObject *o = json_node_get_object(json_parser_get_root(jp));
+        g_free(cn->nonce);
+        cn->nonce = json_object_has_member(o, "nonce") ? g_strdup(json_object_get_string_member(o, "nonce")) : NULL;
+      }
+    }
     g_autoptr(GError) err = NULL;
     g_autofree char *shape =
         test_json_shape(doc, (const char *const *)r->sc->masked->pdata, &err);
