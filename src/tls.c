@@ -328,20 +328,35 @@ TlsIo tls_conn_handshake(TlsConn *t, char **why) {
   if (!t->first_record_checked) {
     /* crypto/tls refuses a first record that is not a handshake record
      * without sending an alert (plain text to a TLS port); so do we. */
-    unsigned char b;
-    ssize_t n = recv(t->fd, &b, 1, MSG_PEEK);
+    unsigned char h[9];  /* record header (5) + handshake message header (4) */
+    ssize_t n = recv(t->fd, h, sizeof h, MSG_PEEK);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return TLS_IO_WANT_READ;
     if (n == 0) {
       if (why) *why = g_strdup("EOF");
       return TLS_IO_ERROR;
     }
-    if (n == 1 && b != 0x16) {
+    if (n >= 1 && h[0] != 0x16) {
       /* crypto/tls has read what was there when it looked: consume it too,
        * so the close is a FIN, not a reset that destroys our INFO. */
       char junk[512];
       while (recv(t->fd, junk, sizeof junk, 0) == (ssize_t)sizeof junk) {}
       if (why) *why = g_strdup("tls: first record does not look like a TLS handshake");
       return TLS_IO_ERROR;
+    }
+    /* GnuTLS would wait (up to the tls timeout) for the rest of a handshake
+     * message that claims to be huge or is no ClientHello; crypto/tls fails
+     * it as soon as the header is in, so do we. */
+    if (n > 0 && n < (ssize_t)sizeof h) return TLS_IO_WANT_READ;
+    if (n == (ssize_t)sizeof h) {
+      uint32_t len = (uint32_t)h[6] << 16 | (uint32_t)h[7] << 8 | h[8];
+      if (len > 65536) {
+        if (why) *why = g_strdup_printf("tls: handshake message of length %u bytes exceeds maximum of 65536 bytes", len);
+        return TLS_IO_ERROR;
+      }
+      if (h[5] != 1) {
+        if (why) *why = g_strdup("local error: tls: unexpected message");
+        return TLS_IO_ERROR;
+      }
     }
     t->first_record_checked = true;
   }
