@@ -103,21 +103,9 @@ void accounts_conf_free(AccountsConf *ac) {
 
 /* ---- error helpers -------------------------------------------------------- */
 
-static void report(GPtrArray *list, const ConfValue *v, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
-static void report(GPtrArray *list, const ConfValue *v, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  g_autofree char *msg = g_strdup_vprintf(fmt, ap);
-  va_end(ap);
-  if (!v) g_ptr_array_add(list, g_steal_pointer(&msg));
-  else
-    g_ptr_array_add(list, g_strdup_printf("%s:%d:%d: %s", conf_value_file(v) ? conf_value_file(v) : "",
-                                          conf_value_line(v), conf_value_column(v), msg));
-}
-
 /* Go's failed type assertion v.(T), recovered into an error at `at`. */
 static void report_conv(GPtrArray *errors, const ConfValue *at, const ConfValue *v, const char *want) {
-  report(errors, at, "interface conversion: interface {} is %s, not %s", conf_value_go_type(v), want);
+  conf_report(errors, at, "interface conversion: interface {} is %s, not %s", conf_value_go_type(v), want);
 }
 
 static char *goq(const char *s) {
@@ -161,7 +149,7 @@ static bool parse_map_dest(const ConfValue *v, GPtrArray *errors, MapDestConf *d
 
 static bool parse_map_dest_fields(const ConfValue *v, GPtrArray *errors, MapDestConf *d, bool *bail) {
   if (conf_value_kind(v) != CONF_MAP) {
-    report(errors, v, "Expected an entry for the mapping destination");
+    conf_report(errors, v, "Expected an entry for the mapping destination");
     return false;
   }
   bool sw = false;
@@ -184,18 +172,18 @@ static bool parse_map_dest_fields(const ConfValue *v, GPtrArray *errors, MapDest
         if (n && ws[n - 1] == '%') ws[n - 1] = '\0';
         if (!atoi_go(ws, &w)) {
           g_autofree char *q = goq(ws);
-          report(errors, e, "Invalid weight %s for mapping destination", q);
+          conf_report(errors, e, "Invalid weight %s for mapping destination", q);
           return false;
         }
       } else if (conf_value_kind(e) == CONF_INTEGER) {
         w = conf_value_int(e);
       } else {
-        report(errors, e, "Unknown entry type for weight of %s\n",
+        conf_report(errors, e, "Unknown entry type for weight of %s\n",
                conf_value_kind(e) == CONF_BOOL ? (conf_value_bool(e) ? "true" : "false") : conf_value_go_type(e));
         return false;
       }
       if (w > 100 || w < 0) {
-        report(errors, e, "Invalid weight %" G_GINT64_FORMAT " for mapping destination", w);
+        conf_report(errors, e, "Invalid weight %" G_GINT64_FORMAT " for mapping destination", w);
         return false;
       }
       d->weight = (int)w;
@@ -209,13 +197,13 @@ static bool parse_map_dest_fields(const ConfValue *v, GPtrArray *errors, MapDest
       g_free(d->cluster);
       d->cluster = g_strdup(conf_value_string(e));
     } else {
-      report(errors, e, "Unknown field \"%s\" for mapping destination", k);
+      conf_report(errors, e, "Unknown field \"%s\" for mapping destination", k);
       return false;
     }
   }
   if (!sw) {
     g_autofree char *q = goq(d->subject ? d->subject : "");
-    report(errors, v, "Missing weight for mapping destination %s", q);
+    conf_report(errors, v, "Missing weight for mapping destination %s", q);
     return false;
   }
   if (!d->subject) d->subject = g_strdup("");
@@ -245,7 +233,7 @@ void accounts_conf_parse_mappings(AccountsConf *ac, const char *acc_name, const 
     const ConfValue *mv = conf_value_map_value(v, i);
     if (!subject_is_valid(subj, strlen(subj))) {
       g_autofree char *q = goq(subj);
-      report(errors, v, "Subject %s is not a valid subject", q);
+      conf_report(errors, v, "Subject %s is not a valid subject", q);
       continue;
     }
     MappingConf *m = g_new0(MappingConf, 1);
@@ -280,7 +268,7 @@ void accounts_conf_parse_mappings(AccountsConf *ac, const char *acc_name, const 
     if (err) {
       if (conf_value_kind(mv) == CONF_STRING) {
         g_autofree char *qs = goq(subj), *qd = goq(conf_value_string(mv));
-        report(errors, mv, "Error adding mapping for %s to %s : %s", qs, qd, err);
+        conf_report(errors, mv, "Error adding mapping for %s to %s : %s", qs, qd, err);
         mapping_conf_free(m);
         continue;
       }
@@ -304,7 +292,7 @@ static bool parse_latency(const ConfValue *v, GPtrArray *errors, char **subject,
     return true;
   }
   if (conf_value_kind(v) != CONF_MAP) {
-    report(errors, v, "Expected latency entry to be a map/struct or string, got %s", conf_value_go_type(v));
+    conf_report(errors, v, "Expected latency entry to be a map/struct or string, got %s", conf_value_go_type(v));
     return false;
   }
   const ConfValue *s = conf_value_map_get(v, "sampling");
@@ -323,27 +311,27 @@ static bool parse_latency(const ConfValue *v, GPtrArray *errors, char **subject,
         if (l && n[l - 1] == '%') n[l - 1] = '\0';
         if (!atoi_go(n, &sample)) {
           g_autofree char *q = goq(n);
-          report(errors, s, "Failed to parse latency sample: strconv.Atoi: parsing %s: invalid syntax", q);
+          conf_report(errors, s, "Failed to parse latency sample: strconv.Atoi: parsing %s: invalid syntax", q);
           return false;
         }
       }
     } else {
-      report(errors, s, "Expected latency sample to be a string or map/struct, got %s", conf_value_go_type(s));
+      conf_report(errors, s, "Expected latency sample to be a string or map/struct, got %s", conf_value_go_type(s));
       return false;
     }
     if (!header && (sample < 1 || sample > 100)) {
-      report(errors, s, "bad sampling percentage, should be 1-100");
+      conf_report(errors, s, "bad sampling percentage, should be 1-100");
       return false;
     }
     *sampling = (int)sample;
   }
   const ConfValue *subj = conf_value_map_get(v, "subject");
   if (!subj) {
-    report(errors, v, "Latency subject required, but missing");
+    conf_report(errors, v, "Latency subject required, but missing");
     return false;
   }
   if (conf_value_kind(subj) != CONF_STRING) {
-    report(errors, subj, "Expected latency subject to be a string, got string");
+    conf_report(errors, subj, "Expected latency subject to be a string, got string");
     return false;
   }
   *subject = g_strdup(conf_value_string(subj));
@@ -353,7 +341,7 @@ static bool parse_latency(const ConfValue *v, GPtrArray *errors, char **subject,
 /* Go parseExportStreamOrService; NULL when nothing is exported. */
 static ExportConf *parse_export(const ConfValue *v, GPtrArray *errors) {
   if (conf_value_kind(v) != CONF_MAP) {
-    report(errors, v, "Export Items should be a map with type entry, got %s", conf_value_go_type(v));
+    conf_report(errors, v, "Export Items should be a map with type entry, got %s", conf_value_go_type(v));
     return NULL;
   }
   bool have_stream = false, have_service = false, rt_seen = false, thresh_seen = false;
@@ -371,19 +359,19 @@ static ExportConf *parse_export(const ConfValue *v, GPtrArray *errors) {
     if (!strcmp(lk, "stream")) {
       if (have_service) {
         g_autofree char *q = goq_value(e);
-        report(errors, e, "Detected stream %s but already saw a service", q);
+        conf_report(errors, e, "Detected stream %s but already saw a service", q);
         continue;
       }
       if (rt_tok) {
-        report(errors, rt_tok, "Detected response directive on non-service");
+        conf_report(errors, rt_tok, "Detected response directive on non-service");
         continue;
       }
       if (lat_tok) {
-        report(errors, lat_tok, "Detected latency directive on non-service");
+        conf_report(errors, lat_tok, "Detected latency directive on non-service");
         continue;
       }
       if (conf_value_kind(e) != CONF_STRING) {
-        report(errors, e, "Expected stream name to be string, got %s", conf_value_go_type(e));
+        conf_report(errors, e, "Expected stream name to be string, got %s", conf_value_go_type(e));
         continue;
       }
       have_stream = true;
@@ -392,11 +380,11 @@ static ExportConf *parse_export(const ConfValue *v, GPtrArray *errors) {
     } else if (!strcmp(lk, "service")) {
       if (have_stream) {
         g_autofree char *q = goq_value(e);
-        report(errors, e, "Detected service %s but already saw a stream", q);
+        conf_report(errors, e, "Detected service %s but already saw a stream", q);
         continue;
       }
       if (conf_value_kind(e) != CONF_STRING) {
-        report(errors, e, "Expected service name to be string, got %s", conf_value_go_type(e));
+        conf_report(errors, e, "Expected service name to be string, got %s", conf_value_go_type(e));
         continue;
       }
       have_service = true;
@@ -404,13 +392,13 @@ static ExportConf *parse_export(const ConfValue *v, GPtrArray *errors) {
       subject = g_strdup(conf_value_string(e));
     } else if (!strcmp(lk, "response") || !strcmp(lk, "response_type")) {
       if (rt_seen) {
-        report(errors, e, "Duplicate response type definition");
+        conf_report(errors, e, "Duplicate response type definition");
         continue;
       }
       rt_seen = true;
       rt_tok = e;
       if (conf_value_kind(e) != CONF_STRING) {
-        report(errors, e, "Expected response type to be string, got %s", conf_value_go_type(e));
+        conf_report(errors, e, "Expected response type to be string, got %s", conf_value_go_type(e));
         continue;
       }
       g_autofree char *l = g_ascii_strdown(conf_value_string(e), -1);
@@ -419,29 +407,29 @@ static ExportConf *parse_export(const ConfValue *v, GPtrArray *errors) {
       else if (!strcmp(l, "chunk") || !strcmp(l, "chunked")) rt = SERVICE_RESP_CHUNKED;
       else {
         g_autofree char *q = goq(conf_value_string(e));
-        report(errors, e, "Unknown response type: %s", q);
+        conf_report(errors, e, "Unknown response type: %s", q);
         continue;
       }
-      if (have_stream) report(errors, e, "Detected response directive on non-service");
+      if (have_stream) conf_report(errors, e, "Detected response directive on non-service");
     } else if (!strcmp(lk, "threshold") || !strcmp(lk, "response_threshold") || !strcmp(lk, "response_max_time") ||
                !strcmp(lk, "response_time")) {
       if (thresh_seen) {
-        report(errors, e, "Duplicate response threshold detected");
+        conf_report(errors, e, "Duplicate response threshold detected");
         continue;
       }
       thresh_seen = true;
       if (conf_value_kind(e) != CONF_STRING) {
-        report(errors, e, "Expected response threshold to be a parseable time duration, got %s", conf_value_go_type(e));
+        conf_report(errors, e, "Expected response threshold to be a parseable time duration, got %s", conf_value_go_type(e));
         continue;
       }
       int64_t ns;
       if (!conf_parse_duration(conf_value_string(e), &ns, NULL)) {
         g_autofree char *q = goq(conf_value_string(e));
-        report(errors, e, "Expected response threshold to be a parseable time duration, got %s", q);
+        conf_report(errors, e, "Expected response threshold to be a parseable time duration, got %s", q);
         continue;
       }
       thresh = ns / 1000;
-      if (have_stream) report(errors, e, "Detected response directive on non-service");
+      if (have_stream) conf_report(errors, e, "Detected response directive on non-service");
     } else if (!strcmp(lk, "accounts")) {
       if (conf_value_kind(e) != CONF_ARRAY) {
         report_conv(errors, e, e, "[]interface {}");
@@ -462,7 +450,7 @@ static ExportConf *parse_export(const ConfValue *v, GPtrArray *errors) {
       lat_subject = NULL;
       if (!parse_latency(e, errors, &lat_subject, &lat_sampling)) continue;
       if (have_stream) {
-        report(errors, e, "Detected latency directive on non-service");
+        conf_report(errors, e, "Detected latency directive on non-service");
         continue;
       }
     } else if (!strcmp(lk, "account_token_position")) {
@@ -472,7 +460,7 @@ static ExportConf *parse_export(const ConfValue *v, GPtrArray *errors) {
       }
       pos = (uint32_t)conf_value_int(e);
     } else if (!conf_value_is_used_variable(e)) {
-      report(errors, e, "unknown field \"%s\"", k);
+      conf_report(errors, e, "unknown field \"%s\"", k);
     }
   }
   if (!have_stream && !have_service) return NULL;
@@ -493,7 +481,7 @@ static ExportConf *parse_export(const ConfValue *v, GPtrArray *errors) {
 
 void accounts_conf_parse_exports(AccountsConf *ac, const ConfValue *v, GPtrArray *errors) {
   if (conf_value_kind(v) != CONF_ARRAY) {
-    report(errors, v, "Exports should be an array, got %s", conf_value_go_type(v));
+    conf_report(errors, v, "Exports should be an array, got %s", conf_value_go_type(v));
     return;
   }
   for (size_t i = 0; i < conf_value_array_len(v); i++) {
@@ -519,7 +507,7 @@ static bool parse_import_account(const ConfValue *m, GPtrArray *errors, char **a
       g_free(*dst);
       *dst = g_strdup(conf_value_string(e));
     } else if (!conf_value_is_used_variable(e)) {
-      report(errors, e, "unknown field \"%s\"", k);
+      conf_report(errors, e, "unknown field \"%s\"", k);
     }
   }
   return true;
@@ -527,7 +515,7 @@ static bool parse_import_account(const ConfValue *m, GPtrArray *errors, char **a
 
 static ImportConf *parse_import(const ConfValue *v, GPtrArray *errors) {
   if (conf_value_kind(v) != CONF_MAP) {
-    report(errors, v, "Import Items should be a map with type entry, got %s", conf_value_go_type(v));
+    conf_report(errors, v, "Import Items should be a map with type entry, got %s", conf_value_go_type(v));
     return NULL;
   }
   ImportConf *im = NULL;
@@ -540,11 +528,11 @@ static ImportConf *parse_import(const ConfValue *v, GPtrArray *errors) {
     if (!strcmp(lk, "stream") || !strcmp(lk, "service")) {
       bool service = lk[1] == 'e';
       if (im && im->service != service) {
-        report(errors, e, service ? "Detected service but already saw a stream" : "Detected stream but already saw a service");
+        conf_report(errors, e, service ? "Detected service but already saw a stream" : "Detected stream but already saw a service");
         continue;
       }
       if (conf_value_kind(e) != CONF_MAP) {
-        report(errors, e, "%s entry should be an account map, got %s", service ? "Service" : "Stream",
+        conf_report(errors, e, "%s entry should be an account map, got %s", service ? "Service" : "Stream",
                conf_value_go_type(e));
         continue;
       }
@@ -556,7 +544,7 @@ static ImportConf *parse_import(const ConfValue *v, GPtrArray *errors) {
         return NULL;
       }
       if (!account || !*account || !subject || !*subject) {
-        report(errors, e, "Expect an account name and a subject");
+        conf_report(errors, e, "Expect an account name and a subject");
         g_free(account);
         g_free(subject);
         continue;
@@ -584,7 +572,7 @@ static ImportConf *parse_import(const ConfValue *v, GPtrArray *errors) {
         if (im) {
           g_free(im->to), im->to = g_strdup(s);
           if (!im->service && im->prefix && *im->prefix) {
-            report(errors, e, "Stream import can not have a 'prefix' and a 'to' property");
+            conf_report(errors, e, "Stream import can not have a 'prefix' and a 'to' property");
             continue;
           }
         }
@@ -598,7 +586,7 @@ static ImportConf *parse_import(const ConfValue *v, GPtrArray *errors) {
       share = conf_value_bool(e);
       if (im && im->service) im->share = share;
     } else if (!conf_value_is_used_variable(e)) {
-      report(errors, e, "unknown field \"%s\"", k);
+      conf_report(errors, e, "unknown field \"%s\"", k);
     }
   }
   if (im && im->service && (!im->to || !*im->to)) {
@@ -610,7 +598,7 @@ static ImportConf *parse_import(const ConfValue *v, GPtrArray *errors) {
 
 void accounts_conf_parse_imports(AccountsConf *ac, const ConfValue *v, GPtrArray *errors) {
   if (conf_value_kind(v) != CONF_ARRAY) {
-    report(errors, v, "Imports should be an array, got %s", conf_value_go_type(v));
+    conf_report(errors, v, "Imports should be an array, got %s", conf_value_go_type(v));
     return;
   }
   for (size_t i = 0; i < conf_value_array_len(v); i++) {
@@ -625,7 +613,7 @@ void accounts_conf_parse_imports(AccountsConf *ac, const ConfValue *v, GPtrArray
       }
       if (dup) {
         g_autofree char *q1 = goq(im->to), *q2 = goq(dup->account), *q3 = goq(dup->subject);
-        report(errors, e, "Duplicate service import subject %s, previously used in import for account %s, subject %s",
+        conf_report(errors, e, "Duplicate service import subject %s, previously used in import for account %s, subject %s",
                q1, q2, q3);
         import_conf_free(im);
         continue;
@@ -651,7 +639,7 @@ static GPtrArray *resolve_accounts(GPtrArray *names, GHashTable *by_name, const 
     if (!g_hash_table_lookup(by_name, names->pdata[i])) {
       if (errors) {
         g_autofree char *q = goq(names->pdata[i]);
-        report(errors, where, "%s account not defined for %s", q, what);
+        conf_report(errors, where, "%s account not defined for %s", q, what);
       }
       continue;
     }
@@ -672,7 +660,7 @@ static void apply_exports(const AccountsConf *ac, Account *acc, GHashTable *by_n
                                       : account_add_stream_export(acc, e->subject, accs, e->pos);
     g_autofree char *q = goq(e->subject);
     if (err) {
-      if (errors) report(errors, where, "Error adding %s export %s: %s", e->service ? "service" : "stream", q, err);
+      if (errors) conf_report(errors, where, "Error adding %s export %s: %s", e->service ? "service" : "stream", q, err);
       continue;
     }
     if (!e->service) continue;
@@ -680,7 +668,7 @@ static void apply_exports(const AccountsConf *ac, Account *acc, GHashTable *by_n
     if (e->thresh_us && se) se->resp_thresh_us = e->thresh_us;
     if (e->lat_subject) {
       if (no_sys) {
-        if (errors) report(errors, where, "Error adding service latency sampling for %s: system account not setup", q);
+        if (errors) conf_report(errors, where, "Error adding service latency sampling for %s: system account not setup", q);
         continue;
       }
       if (se) {
@@ -702,7 +690,7 @@ static void apply_imports(const AccountsConf *ac, Account *acc, GHashTable *by_n
     if (!ta) {
       if (errors) {
         g_autofree char *qa = goq(im->account);
-        report(errors, where, "%s account not defined for %s import", qa, services ? "service" : "stream");
+        conf_report(errors, where, "%s account not defined for %s import", qa, services ? "service" : "stream");
       }
       continue;
     }
@@ -717,7 +705,7 @@ static void apply_imports(const AccountsConf *ac, Account *acc, GHashTable *by_n
         si->share = im->share;
       }
     }
-    if (err && errors) report(errors, where, "Error adding %s import %s: %s", services ? "service" : "stream", q, err);
+    if (err && errors) conf_report(errors, where, "Error adding %s import %s: %s", services ? "service" : "stream", q, err);
   }
 }
 

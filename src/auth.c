@@ -338,19 +338,6 @@ void auth_nonce_generate(char out[AUTH_NONCE_LEN + 1]) {
 
 /* ---- config parsing ------------------------------------------------------ */
 
-static void report(GPtrArray *list, const ConfValue *v, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
-static void report(GPtrArray *list, const ConfValue *v, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  g_autofree char *msg = g_strdup_vprintf(fmt, ap);
-  va_end(ap);
-  /* v NULL: nats-server had no token for this error and prints no position */
-  if (!v) g_ptr_array_add(list, g_steal_pointer(&msg));
-  else
-    g_ptr_array_add(list, g_strdup_printf("%s:%d:%d: %s", conf_value_file(v) ? conf_value_file(v) : "",
-                                          conf_value_line(v), conf_value_column(v), msg));
-}
-
 /* Go's %v of a config value, for the scalars its messages show. (transfer full) */
 static char *go_value(const ConfValue *v) {
   switch (conf_value_kind(v)) {
@@ -372,7 +359,7 @@ static const ConfValue *last_field(const ConfValue *map) {
 /* nats-server's v.(string) panics become this error. */
 static const char *want_string(const ConfValue *v, GPtrArray *errors) {
   if (conf_value_kind(v) == CONF_STRING) return conf_value_string(v);
-  report(errors, v, "interface conversion: interface {} is %s, not string", conf_value_go_type(v));
+  conf_report(errors, v, "interface conversion: interface {} is %s, not string", conf_value_go_type(v));
   return NULL;
 }
 
@@ -385,11 +372,11 @@ static bool perm_subject_ok(const char *s, const ConfValue *v, GPtrArray *errors
   for (int i = 0; f[i]; i++)
     if (*f[i] && n < 3) fields[n++] = f[i];
   if (n != 2) {
-    report(errors, v, "subject \"%s\" is not a valid subject", s);
+    conf_report(errors, v, "subject \"%s\" is not a valid subject", s);
     return false;
   }
   if (!subject_is_valid(fields[0], strlen(fields[0]))) {
-    report(errors, v, "subject \"%s\" is not a valid subject", fields[0]);
+    conf_report(errors, v, "subject \"%s\" is not a valid subject", fields[0]);
     return false;
   }
   return true;
@@ -405,14 +392,14 @@ static GPtrArray *parse_perm_subjects(const ConfValue *v, const ConfValue *at, G
     for (size_t i = 0; i < conf_value_array_len(v); i++) {
       const ConfValue *e = conf_value_array_get(v, i);
       if (conf_value_kind(e) != CONF_STRING) {
-        report(errors, e, "Subject in permissions array cannot be cast to string");
+        conf_report(errors, e, "Subject in permissions array cannot be cast to string");
         g_ptr_array_unref(out);
         return NULL;
       }
       g_ptr_array_add(out, g_strdup(conf_value_string(e)));
     }
   } else {
-    report(errors, at, "Expected subject permissions to be a subject, or array of subjects, got %s", conf_value_go_type(v));
+    conf_report(errors, at, "Expected subject permissions to be a subject, or array of subjects, got %s", conf_value_go_type(v));
     g_ptr_array_unref(out);
     return NULL;
   }
@@ -447,7 +434,7 @@ static AuthSubjectPerm *parse_variable_perms(const ConfValue *v, GPtrArray *erro
           p->deny = s;
         }
       } else if (!conf_value_is_used_variable(e)) {
-        report(errors, e,
+        conf_report(errors, e,
                "Unknown field name \"%s\" parsing subject permissions, only 'allow' or 'deny' are permitted", k);
       }
     }
@@ -465,7 +452,7 @@ static bool parse_allow_responses(AuthPermissions *p, const ConfValue *v, GPtrAr
   p->resp_expires_us = DEFAULT_ALLOW_RESPONSE_EXPIRATION_US;
   if (conf_value_kind(v) == CONF_BOOL) return conf_value_bool(v);
   if (conf_value_kind(v) != CONF_MAP) {
-    report(errors, v, "error parsing response permissions, expected a boolean or a map");
+    conf_report(errors, v, "error parsing response permissions, expected a boolean or a map");
     return false;
   }
   for (size_t i = 0; i < conf_value_map_len(v); i++) {
@@ -474,7 +461,7 @@ static bool parse_allow_responses(AuthPermissions *p, const ConfValue *v, GPtrAr
     if (!g_ascii_strcasecmp(k, "max") || !g_ascii_strcasecmp(k, "max_msgs") || !g_ascii_strcasecmp(k, "max_messages") ||
         !g_ascii_strcasecmp(k, "max_responses")) {
       if (conf_value_kind(e) != CONF_INTEGER) {
-        report(errors, e, "interface conversion: interface {} is %s, not int64", conf_value_go_type(e));
+        conf_report(errors, e, "interface conversion: interface {} is %s, not int64", conf_value_go_type(e));
         return false;
       }
       /* negative = unlimited; 0 keeps the default */
@@ -482,17 +469,17 @@ static bool parse_allow_responses(AuthPermissions *p, const ConfValue *v, GPtrAr
     } else if (!g_ascii_strcasecmp(k, "expires") || !g_ascii_strcasecmp(k, "expiration") ||
                !g_ascii_strcasecmp(k, "ttl")) {
       if (conf_value_kind(e) != CONF_STRING) {
-        report(errors, e, "error parsing expires, not a duration string");
+        conf_report(errors, e, "error parsing expires, not a duration string");
         return false;
       }
       int64_t us;
       if (!opts_parse_duration(conf_value_string(e), &us)) {
-        report(errors, e, "error parsing expires: time: invalid duration \"%s\"", conf_value_string(e));
+        conf_report(errors, e, "error parsing expires: time: invalid duration \"%s\"", conf_value_string(e));
         return false;
       }
       if (us != 0) p->resp_expires_us = us;
     } else if (!conf_value_is_used_variable(e)) {
-      report(errors, e, "Unknown field \"%s\" parsing permissions", k);
+      conf_report(errors, e, "Unknown field \"%s\" parsing permissions", k);
     }
   }
   return true;
@@ -500,7 +487,7 @@ static bool parse_allow_responses(AuthPermissions *p, const ConfValue *v, GPtrAr
 
 AuthPermissions *auth_conf_parse_permissions(const ConfValue *v, GPtrArray *errors) {
   if (conf_value_kind(v) != CONF_MAP) {
-    report(errors, v, "Expected permissions to be a map/struct, got %s", conf_value_go_type(v));
+    conf_report(errors, v, "Expected permissions to be a map/struct, got %s", conf_value_go_type(v));
     return NULL;
   }
   AuthPermissions *p = g_new0(AuthPermissions, 1);
@@ -518,7 +505,7 @@ AuthPermissions *auth_conf_parse_permissions(const ConfValue *v, GPtrArray *erro
     } else if (!g_ascii_strcasecmp(k, "publish_allow_responses") || !g_ascii_strcasecmp(k, "allow_responses")) {
       p->has_response = parse_allow_responses(p, e, errors);
     } else if (!conf_value_is_used_variable(e)) {
-      report(errors, e, "Unknown field \"%s\" parsing permissions", k);
+      conf_report(errors, e, "Unknown field \"%s\" parsing permissions", k);
     }
   }
   /* nats-server's validateResponsePermissions: responses turn the blanket
@@ -533,7 +520,7 @@ AuthPermissions *auth_conf_parse_permissions(const ConfValue *v, GPtrArray *erro
 static uint32_t parse_conn_types(const ConfValue *v, GPtrArray *errors) {
   uint32_t bits = 0;
   if (conf_value_kind(v) != CONF_ARRAY && conf_value_kind(v) != CONF_STRING) {
-    report(errors, v, "allowed connection types should be an array of strings");
+    conf_report(errors, v, "allowed connection types should be an array of strings");
     return 0;
   }
   size_t n = conf_value_kind(v) == CONF_ARRAY ? conf_value_array_len(v) : 1;
@@ -551,7 +538,7 @@ static uint32_t parse_conn_types(const ConfValue *v, GPtrArray *errors) {
       if (strcmp(up, types[t].name) == 0) bits |= types[t].bit, found = true;
     if (!found) g_string_append_printf(unknown, "%s\"%s\"", unknown->len ? " " : "", up);
   }
-  if (unknown->len) report(errors, v, "invalid connection types [%s]", unknown->str);
+  if (unknown->len) conf_report(errors, v, "invalid connection types [%s]", unknown->str);
   return bits;
 }
 
@@ -559,7 +546,7 @@ static uint32_t parse_conn_types(const ConfValue *v, GPtrArray *errors) {
 static GPtrArray *parse_users(const ConfValue *v, GPtrArray *errors) {
   if (conf_value_kind(v) != CONF_ARRAY) {
     g_autofree char *val = go_value(v);
-    report(errors, v, "Expected users field to be an array, got %s", val);
+    conf_report(errors, v, "Expected users field to be an array, got %s", val);
     return NULL;
   }
   GPtrArray *users = g_ptr_array_new_with_free_func((GDestroyNotify)auth_user_free);
@@ -567,7 +554,7 @@ static GPtrArray *parse_users(const ConfValue *v, GPtrArray *errors) {
     const ConfValue *u = conf_value_array_get(v, i);
     if (conf_value_kind(u) != CONF_MAP) {
       g_autofree char *val = go_value(u);
-      report(errors, u, "Expected user entry to be a map/struct, got %s", val);
+      conf_report(errors, u, "Expected user entry to be a map/struct, got %s", val);
       continue;
     }
     AuthUser *user = g_new0(AuthUser, 1);
@@ -589,25 +576,25 @@ static GPtrArray *parse_users(const ConfValue *v, GPtrArray *errors) {
                  !g_ascii_strcasecmp(key, "connection_types") || !g_ascii_strcasecmp(key, "clients")) {
         user->conn_types = parse_conn_types(e, errors);
       } else if (!conf_value_is_used_variable(e)) {
-        report(errors, e, "unknown field \"%s\"", key);
+        conf_report(errors, e, "unknown field \"%s\"", key);
       }
     }
     bool has_user = user->username && *user->username;
     bool has_nkey = user->nkey && *user->nkey;
     if (!has_nkey && !has_user) {
-      report(errors, last_field(u), "User entry requires a user");
+      conf_report(errors, last_field(u), "User entry requires a user");
       auth_user_free(user);
       break;
     }
     if (has_nkey) {
       uint8_t raw[32];
       if (!nkey_decode_public(user->nkey, NKEY_PREFIX_USER, raw)) {
-        report(errors, last_field(u), "Not a valid public nkey for a user");
+        conf_report(errors, last_field(u), "Not a valid public nkey for a user");
         auth_user_free(user);
         break;
       }
       if ((user->username && *user->username) || (user->password && *user->password)) {
-        report(errors, last_field(u), "Nkey users do not take usernames or passwords");
+        conf_report(errors, last_field(u), "Nkey users do not take usernames or passwords");
         auth_user_free(user);
         break;
       }
@@ -642,7 +629,7 @@ static void take_users(Options *o, GPtrArray *users, const ConfValue *at, GPtrAr
     AuthUser *u = users->pdata[i];
     const char *name = u->nkey ? u->nkey : u->username;
     if (users_contain(o, name)) {
-      report(errors, at, "Duplicate %s \"%s\" detected", u->nkey ? "nkey" : "user", name);
+      conf_report(errors, at, "Duplicate %s \"%s\" detected", u->nkey ? "nkey" : "user", name);
       continue;
     }
     g_ptr_array_add(o->users, g_steal_pointer(&users->pdata[i]));
@@ -651,7 +638,7 @@ static void take_users(Options *o, GPtrArray *users, const ConfValue *at, GPtrAr
 
 void auth_conf_parse_authorization(Options *o, const ConfValue *v, GPtrArray *errors, GPtrArray *warnings) {
   if (conf_value_kind(v) != CONF_MAP) {
-    report(errors, v, "interface conversion: interface {} is %s, not map[string]interface {}", conf_value_go_type(v));
+    conf_report(errors, v, "interface conversion: interface {} is %s, not map[string]interface {}", conf_value_go_type(v));
     return;
   }
   g_autofree char *user = NULL, *pass = NULL, *token = NULL;
@@ -681,7 +668,7 @@ void auth_conf_parse_authorization(Options *o, const ConfValue *v, GPtrArray *er
       AuthPermissions *p = auth_conf_parse_permissions(e, errors);
       if (p) auth_permissions_unref(def), def = p;
     } else if (!conf_value_is_used_variable(e)) {
-      report(errors, e, "unknown field \"%s\"", k);
+      conf_report(errors, e, "unknown field \"%s\"", k);
     }
   }
   apply_default_permissions(users, def);
@@ -695,17 +682,17 @@ void auth_conf_parse_authorization(Options *o, const ConfValue *v, GPtrArray *er
   if (timeout < 0) o->auth_timeout_us = (int64_t)(timeout * G_USEC_PER_SEC);
   o->auth_timeout_set = timeout != 0;
   if ((o->username || o->password) && o->authorization) {
-    report(errors, v, "Cannot have a user/pass and token");
+    conf_report(errors, v, "Cannot have a user/pass and token");
     return;
   }
   bool have_users = (users && users->len) || (o->users && o->users->len);
   if (users || have_users) {
     if (o->username) {
-      report(errors, v, "Can not have a single user/pass and a users array");
+      conf_report(errors, v, "Can not have a single user/pass and a users array");
       return;
     }
     if (o->authorization) {
-      report(errors, v, "Can not have a token and a users array");
+      conf_report(errors, v, "Can not have a token and a users array");
       return;
     }
   }
@@ -714,7 +701,7 @@ void auth_conf_parse_authorization(Options *o, const ConfValue *v, GPtrArray *er
 
 static void parse_account_limits(AuthAccountConf *acc, const ConfValue *v, GPtrArray *errors) {
   if (conf_value_kind(v) != CONF_MAP) {
-    report(errors, v, "Expected account limits to be a map/struct, got %s", conf_value_go_type(v));
+    conf_report(errors, v, "Expected account limits to be a map/struct, got %s", conf_value_go_type(v));
     return;
   }
   for (size_t i = 0; i < conf_value_map_len(v); i++) {
@@ -727,11 +714,11 @@ static void parse_account_limits(AuthAccountConf *acc, const ConfValue *v, GPtrA
     else if (!g_ascii_strcasecmp(k, "max_payload") || !g_ascii_strcasecmp(k, "max_pay")) field = &acc->max_payload;
     else if (!g_ascii_strcasecmp(k, "max_leafnodes") || !g_ascii_strcasecmp(k, "max_leafs")) continue;
     else {
-      if (!conf_value_is_used_variable(e)) report(errors, e, "Unknown field \"%s\" parsing account limits", k);
+      if (!conf_value_is_used_variable(e)) conf_report(errors, e, "Unknown field \"%s\" parsing account limits", k);
       continue;
     }
     if (conf_value_kind(e) != CONF_INTEGER) {
-      report(errors, e, "interface conversion: interface {} is %s, not int64", conf_value_go_type(e));
+      conf_report(errors, e, "interface conversion: interface {} is %s, not int64", conf_value_go_type(e));
       continue;
     }
     *field = (int32_t)conf_value_int(e);
@@ -755,11 +742,11 @@ void auth_conf_parse_accounts(Options *o, const ConfValue *v, GPtrArray *errors,
       const char *name = want_string(e, errors);
       if (!name) continue;
       if (strcmp(name, DEFAULT_GLOBAL_ACCOUNT) == 0) {
-        report(errors, e, "\"%s\" is a Reserved Account", name);
+        conf_report(errors, e, "\"%s\" is a Reserved Account", name);
         continue;
       }
       if (g_hash_table_contains(seen, name)) {
-        report(errors, e, "Duplicate Account Entry: %s", name);
+        conf_report(errors, e, "Duplicate Account Entry: %s", name);
         continue;
       }
       g_hash_table_add(seen, (gpointer)name);
@@ -773,11 +760,11 @@ void auth_conf_parse_accounts(Options *o, const ConfValue *v, GPtrArray *errors,
     const ConfValue *av = conf_value_map_value(v, i);
     if (conf_value_is_used_variable(av)) continue;
     if (conf_value_kind(av) != CONF_MAP) {
-      report(errors, av, "Expected map entries for accounts");
+      conf_report(errors, av, "Expected map entries for accounts");
       continue;
     }
     if (strcmp(name, DEFAULT_GLOBAL_ACCOUNT) == 0) {
-      report(errors, av, "\"%s\" is a Reserved Account", name);
+      conf_report(errors, av, "\"%s\" is a Reserved Account", name);
       continue;
     }
     AuthAccountConf *acc = account_conf_new(o, name);
@@ -803,19 +790,19 @@ void auth_conf_parse_accounts(Options *o, const ConfValue *v, GPtrArray *errors,
         else if (!g_ascii_strcasecmp(key, "exports")) accounts_conf_parse_exports(acc->sharing, e, errors);
         else accounts_conf_parse_mappings(acc->sharing, name, e, errors);
       } else if (!g_ascii_strcasecmp(key, "nkey") || !g_ascii_strcasecmp(key, "jetstream")) {
-        report(errors, e, "field \"%s\" is not supported by cnatsd yet", key);
+        conf_report(errors, e, "field \"%s\" is not supported by cnatsd yet", key);
       } else if (!conf_value_is_used_variable(e)) {
-        report(errors, e, "unknown field \"%s\"", key);
+        conf_report(errors, e, "unknown field \"%s\"", key);
       }
     }
     if (users && users->len) {
       if (o->username) {
-        report(errors, users_at, "Can not have a single user/pass and accounts");
+        conf_report(errors, users_at, "Can not have a single user/pass and accounts");
         auth_permissions_unref(def);
         continue;
       }
       if (o->authorization) {
-        report(errors, users_at, "Can not have a token and accounts");
+        conf_report(errors, users_at, "Can not have a token and accounts");
         auth_permissions_unref(def);
         continue;
       }

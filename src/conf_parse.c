@@ -1211,3 +1211,16 @@ bool conf_parse_duration(const char *orig, int64_t *out_ns, GError **error) {
   *out_ns = (int64_t)d;
   return true;
 }
+
+void conf_report(GPtrArray *list, const ConfValue *v, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+  va_end(ap);
+  if (!v) {
+    g_ptr_array_add(list, g_steal_pointer(&msg));
+    return;
+  }
+  const char *file = conf_value_file(v);
+  g_ptr_array_add(list, g_strdup_printf("%s:%d:%d: %s", file ? file : "", conf_value_line(v), conf_value_column(v), msg));
+}

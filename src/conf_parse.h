@@ -77,6 +77,10 @@ const char *conf_value_kind_name(ConfKind k);
 /* Go's dynamic type of the value as nats-server's opts code sees it ("int64",
  * "map[string]interface {}", ...), for its "interface conversion" messages. */
 const char *conf_value_go_type(const ConfValue *v);
+/* Appends an error or warning to `list` as nats-server prints them:
+ * "file:line:col: message", or just the message when v is NULL (Go had no
+ * token to point at). */
+void conf_report(GPtrArray *list, const ConfValue *v, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 /* STRING: the text (may hold NULs from \x00: see _len); DATETIME: its source text. */
 const char *conf_value_string(const ConfValue *v);
 size_t conf_value_string_len(const ConfValue *v);

@@ -79,16 +79,6 @@ static JwtAuthConf *conf(Options *o) {
   return o->jwt;
 }
 
-static void report(GPtrArray *list, const ConfValue *v, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
-static void report(GPtrArray *list, const ConfValue *v, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  g_autofree char *msg = g_strdup_vprintf(fmt, ap);
-  va_end(ap);
-  g_ptr_array_add(list, g_strdup_printf("%s:%d:%d: %s", conf_value_file(v) ? conf_value_file(v) : "",
-                                        conf_value_line(v), conf_value_column(v), msg));
-}
-
 static void set_url_resolver(JwtAuthConf *jc, const char *base, const char *suffix) {
   jc->resolver = JWT_RESOLVER_URL;
   g_free(jc->resolver_url);
@@ -131,13 +121,13 @@ void jwt_auth_conf_operator(Options *o, const ConfValue *v, GPtrArray *errors) {
   if (conf_value_kind(v) != CONF_STRING) {
     /* nats-server takes a string only: even an array of file names is an
      * "[]interface {}" it does not handle */
-    report(errors, v, "error parsing operators: unsupported type %s", conf_value_go_type(v));
+    conf_report(errors, v, "error parsing operators: unsupported type %s", conf_value_go_type(v));
     return;
   }
   char *err = NULL, *kept = NULL;
   JwtClaims *op = read_operator(conf_value_string(v), &kept, &err);
   if (!op) {
-    report(errors, v, "error parsing operator JWT: %s", err);
+    conf_report(errors, v, "error parsing operator JWT: %s", err);
     g_free(err);
     g_free(kept);
     return;
@@ -161,13 +151,13 @@ static GPtrArray *string_list(const ConfValue *v, const char *what, GPtrArray *e
     for (size_t i = 0; i < conf_value_array_len(v); i++) {
       const ConfValue *e = conf_value_array_get(v, i);
       if (conf_value_kind(e) != CONF_STRING) {
-        report(errors, e, "error parsing %s: unsupported type in array %s", what, conf_value_go_type(e));
+        conf_report(errors, e, "error parsing %s: unsupported type in array %s", what, conf_value_go_type(e));
         continue;
       }
       g_ptr_array_add(out, g_strdup(conf_value_string(e)));
     }
   } else {
-    report(errors, v, "error parsing %s: unsupported type %s", what, conf_value_go_type(v));
+    conf_report(errors, v, "error parsing %s: unsupported type %s", what, conf_value_go_type(v));
     g_ptr_array_unref(out);
     return NULL;
   }
@@ -183,7 +173,7 @@ void jwt_auth_conf_trusted(Options *o, const ConfValue *v, GPtrArray *errors) {
   for (guint i = 0; i < keys->len; i++) {
     uint8_t raw[32];
     if (!nkey_decode_public(keys->pdata[i], NKEY_PREFIX_OPERATOR, raw))
-      report(errors, v, "trust key \"%s\" required to be a valid public operator nkey", (char *)keys->pdata[i]);
+      conf_report(errors, v, "trust key \"%s\" required to be a valid public operator nkey", (char *)keys->pdata[i]);
   }
 }
 
@@ -192,11 +182,11 @@ void jwt_auth_conf_resolver(Options *o, const ConfValue *v, GPtrArray *errors) {
   jc->resolver = JWT_RESOLVER_NONE;
   g_clear_pointer(&jc->resolver_url, g_free);
   if (conf_value_kind(v) == CONF_MAP) {
-    report(errors, v, "field \"resolver\" with dir/type (NATS account resolver) is not supported by cnatsd yet");
+    conf_report(errors, v, "field \"resolver\" with dir/type (NATS account resolver) is not supported by cnatsd yet");
     return;
   }
   if (conf_value_kind(v) != CONF_STRING) {
-    report(errors, v, "error parsing operator resolver, wrong type %s", conf_value_go_type(v));
+    conf_report(errors, v, "error parsing operator resolver, wrong type %s", conf_value_go_type(v));
     return;
   }
   /* nats-server: (?i)(MEM|MEMORY)\s* anywhere in the string, else URL(...) */
@@ -217,7 +207,7 @@ void jwt_auth_conf_resolver(Options *o, const ConfValue *v, GPtrArray *errors) {
     set_url_resolver(jc, inner, "");
     return;
   }
-  report(errors, v,
+  conf_report(errors, v,
          "error parsing account resolver, should be MEM or  URL(\"url\") or a map containing dir and type "
          "state=[FULL|CACHE])");
 }
@@ -225,7 +215,7 @@ void jwt_auth_conf_resolver(Options *o, const ConfValue *v, GPtrArray *errors) {
 void jwt_auth_conf_preload(Options *o, const ConfValue *v, GPtrArray *errors) {
   JwtAuthConf *jc = conf(o);
   if (conf_value_kind(v) != CONF_MAP) {
-    report(errors, v, "preload should be a map of account_public_key:account_jwt");
+    conf_report(errors, v, "preload should be a map of account_public_key:account_jwt");
     return;
   }
   if (jc->preload) g_hash_table_destroy(jc->preload);
@@ -233,13 +223,13 @@ void jwt_auth_conf_preload(Options *o, const ConfValue *v, GPtrArray *errors) {
   for (size_t i = 0; i < conf_value_map_len(v); i++) {
     const ConfValue *e = conf_value_map_value(v, i);
     if (conf_value_kind(e) != CONF_STRING) {
-      report(errors, e, "preload map value should be a string JWT");
+      conf_report(errors, e, "preload map value should be a string JWT");
       continue;
     }
     g_autofree char *err = NULL;
     g_autoptr(JwtClaims) c = jwt_decode(conf_value_string(e), &err);
     if (!c || c->type != JWT_CLAIM_ACCOUNT) {
-      report(errors, e, "invalid account JWT");
+      conf_report(errors, e, "invalid account JWT");
       continue;
     }
     g_hash_table_replace(jc->preload, g_strdup(conf_value_map_key(v, i)), g_strdup(conf_value_string(e)));

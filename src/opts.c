@@ -597,18 +597,9 @@ static const OptSpec *opt_lookup(const char *key) {
   return NULL;
 }
 
-static void report_at(GPtrArray *list, const ConfValue *v, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
-static void report_at(GPtrArray *list, const ConfValue *v, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  g_autofree char *msg = g_strdup_vprintf(fmt, ap);
-  va_end(ap);
-  g_ptr_array_add(list, g_strdup_printf("%s:%d:%d: %s", conf_value_file(v), conf_value_line(v), conf_value_column(v), msg));
-}
-
 static bool want_kind(GPtrArray *errors, const ConfValue *v, ConfKind kind, const char *go_name) {
   if (conf_value_kind(v) == kind) return true;
-  report_at(errors, v, "interface conversion: interface {} is %s, not %s", conf_value_go_type(v), go_name);
+  conf_report(errors, v, "interface conversion: interface {} is %s, not %s", conf_value_go_type(v), go_name);
   return false;
 }
 
@@ -622,7 +613,7 @@ static void apply_listen(char **host, int *port_out, const ConfValue *v, GPtrArr
   const char *colon = strrchr(s, ':');
   int64_t port;
   if (!colon || !parse_go_int(colon + 1, &port)) {
-    report_at(errors, v, "could not parse port %s", s);
+    conf_report(errors, v, "could not parse port %s", s);
     return;
   }
   g_free(*host);
@@ -654,13 +645,13 @@ static void apply_tags(GPtrArray **tags, const ConfValue *v, GPtrArray *errors) 
     return;
   }
   if (conf_value_kind(v) != CONF_ARRAY) {
-    report_at(errors, v, "error parsing tags: unsupported type %s", conf_value_go_type(v));
+    conf_report(errors, v, "error parsing tags: unsupported type %s", conf_value_go_type(v));
     return;
   }
   for (size_t i = 0; i < conf_value_array_len(v); i++) {
     const ConfValue *e = conf_value_array_get(v, i);
     if (conf_value_kind(e) != CONF_STRING) {
-      report_at(errors, v, "error parsing tags: unsupported type *conf.token where string is expected");
+      conf_report(errors, v, "error parsing tags: unsupported type *conf.token where string is expected");
       return;
     }
     tags_add(tags, conf_value_string(e));
@@ -682,7 +673,7 @@ static void apply_tls(Options *o, const ConfValue *v, GPtrArray *errors) {
     ConfKind fk = conf_value_kind(f);
     if (strcmp(k, "cert_file") == 0 || strcmp(k, "key_file") == 0 || strcmp(k, "ca_file") == 0) {
       if (fk != CONF_STRING) {
-        report_at(errors, f, "error parsing tls config, expected '%s' to be filename", k);
+        conf_report(errors, f, "error parsing tls config, expected '%s' to be filename", k);
         return;
       }
       const char **dst = k[0] == 'c' && k[1] == 'e' ? &to.cert_file : k[0] == 'k' ? &to.key_file : &to.ca_file;
@@ -691,14 +682,14 @@ static void apply_tls(Options *o, const ConfValue *v, GPtrArray *errors) {
       /* nats-server 2.10.4: the TLS handshake before INFO.  Only the boolean
        * form; the fallback-delay form is not supported. */
       if (fk != CONF_BOOL) {
-        report_at(errors, f, "field \"%s\" should be a boolean, got %s", conf_value_map_key(v, i), conf_value_go_type(f));
+        conf_report(errors, f, "field \"%s\" should be a boolean, got %s", conf_value_map_key(v, i), conf_value_go_type(f));
         return;
       }
       first = conf_value_bool(f);
     } else if (strcmp(k, "insecure") == 0 || strcmp(k, "verify") == 0 || strcmp(k, "verify_and_map") == 0 ||
                strcmp(k, "verify_cert_and_check_known_urls") == 0) {
       if (fk != CONF_BOOL) {
-        report_at(errors, f, "error parsing tls config, expected '%s' to be a boolean", k);
+        conf_report(errors, f, "error parsing tls config, expected '%s' to be a boolean", k);
         return;
       }
       bool b = conf_value_bool(f);
@@ -711,7 +702,7 @@ static void apply_tls(Options *o, const ConfValue *v, GPtrArray *errors) {
         map = b;
       } else {
         if (b) {
-          report_at(errors, f, "verify_cert_and_check_known_urls not supported in this context");
+          conf_report(errors, f, "verify_cert_and_check_known_urls not supported in this context");
           return;
         }
       }
@@ -719,7 +710,7 @@ static void apply_tls(Options *o, const ConfValue *v, GPtrArray *errors) {
       bool is_ciphers = k[1] == 'i';
       if (!want_kind(errors, f, CONF_ARRAY, "[]interface {}")) return;
       if (conf_value_array_len(f) == 0) {
-        report_at(errors, f, "error parsing tls config, '%s' cannot be empty", k);
+        conf_report(errors, f, "error parsing tls config, '%s' cannot be empty", k);
         return;
       }
       for (size_t j = 0; j < conf_value_array_len(f); j++) {
@@ -727,7 +718,7 @@ static void apply_tls(Options *o, const ConfValue *v, GPtrArray *errors) {
         if (!want_kind(errors, e, CONF_STRING, "string")) return;
         const char *name = conf_value_string(e);
         if (is_ciphers ? !tls_cipher_name_known(name) : !tls_curve_name_known(name)) {
-          report_at(errors, e, is_ciphers ? "unrecognized cipher %s" : "unrecognized curve preference %s", name);
+          conf_report(errors, e, is_ciphers ? "unrecognized cipher %s" : "unrecognized curve preference %s", name);
           return;
         }
         GPtrArray **list = is_ciphers ? &ciphers : &curves;
@@ -742,23 +733,23 @@ static void apply_tls(Options *o, const ConfValue *v, GPtrArray *errors) {
       } else if (fk == CONF_STRING) {
         int64_t us;
         if (!opts_parse_duration(conf_value_string(f), &us)) {
-          report_at(errors, f, "error parsing tls config, 'timeout' time: invalid duration \"%s\"", conf_value_string(f));
+          conf_report(errors, f, "error parsing tls config, 'timeout' time: invalid duration \"%s\"", conf_value_string(f));
           return;
         }
         timeout = (double)us / G_USEC_PER_SEC;
       } else {
-        report_at(errors, f, "error parsing tls config, 'timeout' wrong type");
+        conf_report(errors, f, "error parsing tls config, 'timeout' wrong type");
         return;
       }
     } else if (strcmp(k, "connection_rate_limit") == 0) {
       if (fk != CONF_INTEGER) {
-        report_at(errors, f, "error parsing tls config, 'connection_rate_limit' wrong type");
+        conf_report(errors, f, "error parsing tls config, 'connection_rate_limit' wrong type");
         return;
       }
       rate = conf_value_int(f);
     } else if (strcmp(k, "pinned_certs") == 0) {
       if (fk != CONF_ARRAY) {
-        report_at(errors, f, "error parsing tls config, expected 'pinned_certs' to be a list of hex-encoded sha256 of DER encoded SubjectPublicKeyInfo");
+        conf_report(errors, f, "error parsing tls config, expected 'pinned_certs' to be a list of hex-encoded sha256 of DER encoded SubjectPublicKeyInfo");
         return;
       }
       for (size_t j = 0; j < conf_value_array_len(f); j++) {
@@ -768,14 +759,14 @@ static void apply_tls(Options *o, const ConfValue *v, GPtrArray *errors) {
         bool ok = strlen(entry) == 64;
         for (const char *p = entry; ok && *p; p++) ok = g_ascii_isxdigit(*p);
         if (!ok) {
-          report_at(errors, e, "error parsing tls config, 'pinned_certs' key %s does not look like hex-encoded sha256 of DER encoded SubjectPublicKeyInfo", entry);
+          conf_report(errors, e, "error parsing tls config, 'pinned_certs' key %s does not look like hex-encoded sha256 of DER encoded SubjectPublicKeyInfo", entry);
           return;
         }
         if (!pinned) pinned = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         g_hash_table_add(pinned, g_steal_pointer(&entry));
       }
     } else {
-      report_at(errors, f, "error parsing tls config, unknown field [\"%s\"]", conf_value_map_key(v, i));
+      conf_report(errors, f, "error parsing tls config, unknown field [\"%s\"]", conf_value_map_key(v, i));
       return;
     }
   }
@@ -786,7 +777,7 @@ static void apply_tls(Options *o, const ConfValue *v, GPtrArray *errors) {
   GError *error = NULL;
   TlsConfig *cfg = tls_config_new(&to, &error);
   if (!cfg) {
-    report_at(errors, v, "%s", error->message);
+    conf_report(errors, v, "%s", error->message);
     g_error_free(error);
     return;
   }
@@ -805,7 +796,7 @@ static void apply_key(Options *o, const char *key, const ConfValue *v, GPtrArray
   if (!spec) {
     /* nats-server: an unknown top-level key is an error unless it was only
      * a variable used by $reference. */
-    if (!conf_value_is_used_variable(v)) report_at(errors, v, "unknown field \"%s\"", key);
+    if (!conf_value_is_used_variable(v)) conf_report(errors, v, "unknown field \"%s\"", key);
     return;
   }
   char *field = (char *)o + spec->offset;
@@ -831,9 +822,9 @@ static void apply_key(Options *o, const char *key, const ConfValue *v, GPtrArray
     case OPT_UINT8_POSITIVE:
       if (!want_kind(errors, v, CONF_INTEGER, "int64")) break;
       if (conf_value_int(v) > 255)
-        report_at(errors, v, "%s value is too big", key);
+        conf_report(errors, v, "%s value is too big", key);
       else if (conf_value_int(v) <= 0)
-        report_at(errors, v, "%s value can not be negative", key);
+        conf_report(errors, v, "%s value can not be negative", key);
       else
         *(int64_t *)field = conf_value_int(v);
       break;
@@ -855,7 +846,7 @@ static void apply_key(Options *o, const char *key, const ConfValue *v, GPtrArray
       break;
     case OPT_DURATION:
       if (conf_value_kind(v) == CONF_INTEGER) {
-        report_at(warnings, v, "invalid use of field \"%s\": %s should be converted to a duration", key, key);
+        conf_report(warnings, v, "invalid use of field \"%s\": %s should be converted to a duration", key, key);
         *(int64_t *)field = conf_value_int(v) * G_USEC_PER_SEC;
         break;
       }
@@ -864,11 +855,11 @@ static void apply_key(Options *o, const char *key, const ConfValue *v, GPtrArray
       if (!want_kind(errors, v, CONF_STRING, "string")) break;
       int64_t us;
       if (!opts_parse_duration(conf_value_string(v), &us)) {
-        report_at(errors, v, "error parsing %s: time: invalid duration \"%s\"", key, conf_value_string(v));
+        conf_report(errors, v, "error parsing %s: time: invalid duration \"%s\"", key, conf_value_string(v));
         break;
       }
       if (spec->min && us < spec->min) {
-        report_at(errors, v, "invalid %s of %s, minimum is 30 seconds", key, conf_value_string(v));
+        conf_report(errors, v, "invalid %s of %s, minimum is 30 seconds", key, conf_value_string(v));
         break;
       }
       *(int64_t *)field = us;
@@ -897,7 +888,7 @@ static void apply_key(Options *o, const char *key, const ConfValue *v, GPtrArray
       accounts_conf_parse_mappings(o->mappings, "$G", v, errors);
       break;
     case OPT_UNSUPPORTED:
-      report_at(errors, v, "field \"%s\" is not supported by cnatsd yet", key);
+      conf_report(errors, v, "field \"%s\" is not supported by cnatsd yet", key);
       break;
   }
 }
