@@ -110,6 +110,12 @@ void account_free(Account *acc) {
     acc->resp_sub->closed = true;
     subscription_unref(acc->resp_sub);
   }
+  for (guint i = 0; acc->old_resp_subs && i < acc->old_resp_subs->len; i++) {
+    Subscription *sub = acc->old_resp_subs->pdata[i];
+    sub->closed = true;
+    subscription_unref(sub);
+  }
+  if (acc->old_resp_subs) g_ptr_array_unref(acc->old_resp_subs);
   g_free(acc->si_reply);
   sublist_free(acc->sublist);
   g_free(acc->name);
@@ -594,6 +600,14 @@ void accounts_import_reload_detach(Account *a) {
   }
   if (a->old_stream_imports) g_ptr_array_unref(a->old_stream_imports);  /* not expected: a reload finishes */
   a->old_stream_imports = g_steal_pointer(&a->stream_imports);
+}
+
+void accounts_import_reload_renew_reply(Account *a) {
+  if (!a->si_reply) return;
+  g_clear_pointer(&a->si_reply, g_free);
+  if (!a->resp_sub) return;
+  if (!a->old_resp_subs) a->old_resp_subs = g_ptr_array_new();
+  g_ptr_array_add(a->old_resp_subs, g_steal_pointer(&a->resp_sub));
 }
 
 static bool stream_import_same(const StreamImport *x, const StreamImport *y) {

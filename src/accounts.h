@@ -133,6 +133,8 @@ struct Account {
    * (Go keeps the old export alive through them). */
   GPtrArray *old_stream_imports;      /* owned StreamImport*; NULL outside a reload */
   GPtrArray *retired_service_exports; /* owned ServiceExport*; NULL = none */
+  GPtrArray *old_resp_subs;  /* owned refs: "_R_" subscriptions of reply prefixes a reload retired; they stay in
+                                the sublist for answers still pending, as Go's do (and count in /accountz) */
   uint64_t isid;              /* internal subscription ids */
   uint64_t prand;             /* xorshift state for weighted mappings and reply ids */
 };
@@ -187,6 +189,10 @@ void accounts_import_start(Server *s, GHashTable *skip);
  *   5. _finish: frees the put-aside imports and the retired exports no
  *      pending response names any more. */
 void accounts_import_reload_detach(Account *a);
+/* For the accounts Go rebuilds as new objects (configured ones and $G): the
+ * next request through a service export starts a new "_R_" reply prefix;
+ * the old prefix's subscription stays for the answers pending under it. */
+void accounts_import_reload_renew_reply(Account *a);
 bool accounts_import_reload_streams_changed(Account *a);
 void accounts_import_reload_sub(Account *a, Subscription *sub);
 void accounts_import_reload_finish(GPtrArray *accounts /* Account*, every one alive */);

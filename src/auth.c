@@ -1518,6 +1518,12 @@ static void client_recheck_subs(Client *c) {
   }
 }
 
+static bool auth_account_named(const Options *o, const char *name) {
+  for (guint i = 0; o->accounts && i < o->accounts->len; i++)
+    if (strcmp(((AuthAccountConf *)o->accounts->pdata[i])->name, name) == 0) return true;
+  return false;
+}
+
 void auth_server_reload(Server *s) {
   Auth *old = s->auth;
   Auth *a = auth_new();
@@ -1550,10 +1556,7 @@ void auth_server_reload(Server *s) {
   g_hash_table_iter_init(&it, s->accounts);
   while (g_hash_table_iter_next(&it, &key, &value)) {
     Account *acc = value;
-    bool named = false;
-    for (guint i = 0; s->opts->accounts && i < s->opts->accounts->len && !named; i++)
-      named = strcmp(((AuthAccountConf *)s->opts->accounts->pdata[i])->name, acc->name) == 0;
-    if (!named) acc->max_connections = acc->max_subscriptions = acc->max_payload = -1;
+    if (!auth_account_named(s->opts, acc->name)) acc->max_connections = acc->max_subscriptions = acc->max_payload = -1;
   }
 
   /* Mappings, exports and imports: every account that is left (retired ones
@@ -1569,7 +1572,14 @@ void auth_server_reload(Server *s) {
   }
   for (guint i = 0; a->retired_accounts && i < a->retired_accounts->len; i++)
     g_ptr_array_add(all, a->retired_accounts->pdata[i]);
-  for (guint i = 0; i < all->len; i++) accounts_import_reload_detach(all->pdata[i]);
+  for (guint i = 0; i < all->len; i++) {
+    Account *acc = all->pdata[i];
+    accounts_import_reload_detach(acc);
+    /* Go makes new objects of $G and the configured accounts; the default
+     * system account it keeps. */
+    if (g_hash_table_contains(existed, acc) && (acc == s->global_account || auth_account_named(s->opts, acc->name)))
+      accounts_import_reload_renew_reply(acc);
+  }
   auth_apply_account_sharing(s, fresh);
   for (guint i = 0; i < all->len; i++) accounts_import_reload_streams_changed(all->pdata[i]);
 
