@@ -104,10 +104,18 @@ void account_free(Account *acc) {
   if (acc->service_exports) g_ptr_array_unref(acc->service_exports);
   if (acc->stream_exports) g_ptr_array_unref(acc->stream_exports);
   if (acc->mappings) g_ptr_array_unref(acc->mappings);
+  if (acc->old_stream_imports) g_ptr_array_unref(acc->old_stream_imports);
+  if (acc->retired_service_exports) g_ptr_array_unref(acc->retired_service_exports);
   if (acc->resp_sub) {
     acc->resp_sub->closed = true;
     subscription_unref(acc->resp_sub);
   }
+  for (guint i = 0; acc->old_resp_subs && i < acc->old_resp_subs->len; i++) {
+    Subscription *sub = acc->old_resp_subs->pdata[i];
+    sub->closed = true;
+    subscription_unref(sub);
+  }
+  if (acc->old_resp_subs) g_ptr_array_unref(acc->old_resp_subs);
   g_free(acc->si_reply);
   sublist_free(acc->sublist);
   g_free(acc->name);
@@ -565,4 +573,79 @@ char *account_add_service_import(Account *a, Account *dest, const char *from, co
   si->use_pub = use_pub;
   g_ptr_array_add(a->service_imports, si);
   return NULL;
+}
+
+/* ---- config reload (see accounts.h) --------------------------------------- */
+
+void accounts_import_reload_detach(Account *a) {
+  if (a->mappings) g_ptr_array_unref(g_steal_pointer(&a->mappings));
+  if (a->stream_exports) g_ptr_array_unref(g_steal_pointer(&a->stream_exports));
+  if (a->service_exports) {
+    /* Pending responses (and their threshold timer) point at these: they
+     * stay until _finish finds them unused. */
+    if (!a->retired_service_exports)
+      a->retired_service_exports = g_ptr_array_new_with_free_func((GDestroyNotify)service_export_free);
+    GPtrArray *v = g_steal_pointer(&a->service_exports);
+    for (guint i = 0; i < v->len; i++) g_ptr_array_add(a->retired_service_exports, v->pdata[i]);
+    g_ptr_array_set_free_func(v, NULL);
+    g_ptr_array_unref(v);
+  }
+  if (a->service_imports) {
+    /* Go removeAllServiceImportSubs */
+    for (guint i = 0; i < a->service_imports->len; i++) {
+      ServiceImport *si = a->service_imports->pdata[i];
+      if (si->sub && !si->sub->closed) sublist_remove(a->sublist, si->sub);
+    }
+    g_ptr_array_unref(g_steal_pointer(&a->service_imports));
+  }
+  if (a->old_stream_imports) g_ptr_array_unref(a->old_stream_imports);  /* not expected: a reload finishes */
+  a->old_stream_imports = g_steal_pointer(&a->stream_imports);
+}
+
+void accounts_import_reload_renew_reply(Account *a) {
+  if (!a->si_reply) return;
+  g_clear_pointer(&a->si_reply, g_free);
+  if (!a->resp_sub) return;
+  if (!a->old_resp_subs) a->old_resp_subs = g_ptr_array_new();
+  g_ptr_array_add(a->old_resp_subs, g_steal_pointer(&a->resp_sub));
+}
+
+static bool stream_import_same(const StreamImport *x, const StreamImport *y) {
+  return strcmp(x->acc->name, y->acc->name) == 0 && strcmp(x->from, y->from) == 0 && strcmp(x->to, y->to) == 0;
+}
+
+bool accounts_import_reload_streams_changed(Account *a) {
+  GPtrArray *o = a->old_stream_imports, *n = a->stream_imports;
+  bool same = (o ? o->len : 0) == (n ? n->len : 0);
+  for (guint i = 0; same && o && i < o->len; i++) {
+    bool found = false;
+    for (guint k = 0; n && k < n->len && !found; k++) found = stream_import_same(o->pdata[i], n->pdata[k]);
+    same = found;
+  }
+  if (!same) return true;
+  /* Equal: keep the objects the shadow subscriptions already use. */
+  if (n) g_ptr_array_unref(n);
+  a->stream_imports = g_steal_pointer(&a->old_stream_imports);
+  return false;
+}
+
+void accounts_import_reload_finish(GPtrArray *accounts) {
+  g_autoptr(GHashTable) used = g_hash_table_new(NULL, NULL);
+  for (guint i = 0; i < accounts->len; i++) {
+    Account *a = accounts->pdata[i];
+    if (a->old_stream_imports) g_ptr_array_unref(g_steal_pointer(&a->old_stream_imports));
+    if (!a->responses) continue;
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, a->responses);
+    while (g_hash_table_iter_next(&it, &k, &v))
+      if (((ServiceImport *)v)->se) g_hash_table_add(used, ((ServiceImport *)v)->se);
+  }
+  for (guint i = 0; i < accounts->len; i++) {
+    Account *a = accounts->pdata[i];
+    GPtrArray *r = a->retired_service_exports;
+    for (guint k = r ? r->len : 0; k > 0; k--)
+      if (!g_hash_table_contains(used, r->pdata[k - 1])) g_ptr_array_remove_index(r, k - 1);
+    if (r && r->len == 0) g_ptr_array_unref(g_steal_pointer(&a->retired_service_exports));
+  }
 }

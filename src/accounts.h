@@ -127,6 +127,14 @@ struct Account {
                                  this account's requests waiting in other accounts (Go imports.rrMap) */
   char *si_reply;             /* owned: "_R_.xxxxxx." once needed */
   Subscription *resp_sub;     /* one ref: internal "_R_.xxxxxx.>" subscription */
+  /* Config reload (accounts_import_reload_*): the stream imports a reload
+   * replaced, kept while shadow subscriptions still point at them; and
+   * service exports a reload replaced that pending responses still name
+   * (Go keeps the old export alive through them). */
+  GPtrArray *old_stream_imports;      /* owned StreamImport*; NULL outside a reload */
+  GPtrArray *retired_service_exports; /* owned ServiceExport*; NULL = none */
+  GPtrArray *old_resp_subs;  /* owned refs: "_R_" subscriptions of reply prefixes a reload retired; they stay in
+                                the sublist for answers still pending, as Go's do (and count in /accountz) */
   uint64_t isid;              /* internal subscription ids */
   uint64_t prand;             /* xorshift state for weighted mappings and reply ids */
 };
@@ -164,8 +172,30 @@ bool account_select_mapping(Account *a, const char *subject, size_t len, const S
 /* ---- runtime (accounts_import.c) -------------------------------------- */
 
 /* After the server's accounts exist: internal subscriptions for the
- * service imports. */
-void accounts_import_start(Server *s);
+ * service imports, except in the accounts in `skip` (Account*; may be NULL). */
+void accounts_import_start(Server *s, GHashTable *skip);
+
+/* Config reload (Go reloadAuthorization with configured accounts), on
+ * accounts that keep their identity, sublist and clients:
+ *   1. _detach: mappings and exports go (an export that pending responses
+ *      still use is retired, not freed), service imports go with their
+ *      internal subscriptions, stream imports are put aside;
+ *   2. the new config's sharing is applied as at startup;
+ *   3. _streams_changed: false when the new stream imports equal the old ones
+ *      (by account name, from and to: Go checkStreamImportsEqual), which are
+ *      then kept so existing shadow subscriptions stay as they are;
+ *   4. _sub: for each subscription of a changed account, shadows for the new
+ *      imports replace the old ones (Go processSubsOnConfigReload);
+ *   5. _finish: frees the put-aside imports and the retired exports no
+ *      pending response names any more. */
+void accounts_import_reload_detach(Account *a);
+/* For the accounts Go rebuilds as new objects (configured ones and $G): the
+ * next request through a service export starts a new "_R_" reply prefix;
+ * the old prefix's subscription stays for the answers pending under it. */
+void accounts_import_reload_renew_reply(Account *a);
+bool accounts_import_reload_streams_changed(Account *a);
+void accounts_import_reload_sub(Account *a, Subscription *sub);
+void accounts_import_reload_finish(GPtrArray *accounts /* Account*, every one alive */);
 /* A client subscription was added to / removed from acc: shadow
  * subscriptions in the exporting accounts of its stream imports. */
 void accounts_import_sub_added(Account *acc, Subscription *sub);

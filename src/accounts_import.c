@@ -4,7 +4,7 @@
  * processServiceImportResponse, checkExpiredResponses).
  *
  * Protocol loop thread only.  Callers: client.c (SUB/UNSUB/close and
- * delivery), auth.c (server setup).
+ * delivery), auth.c (server setup and config reload).
  *
  * Stream imports: a subscription in an importing account gets a "shadow"
  * copy in the exporting account's sublist (same client and sid, subject
@@ -120,6 +120,23 @@ void accounts_import_sub_removed(Subscription *sub) {
   g_free(sub->shadow);
   sub->shadow = NULL;
   sub->nshadow = 0;
+}
+
+void accounts_import_reload_sub(Account *a, Subscription *sub) {
+  /* As Go: the new shadows first, then the old ones leave their sublists
+   * (their StreamImports are still alive in a->old_stream_imports). */
+  Subscription **old = sub->shadow;
+  uint32_t nold = sub->nshadow;
+  sub->shadow = NULL;
+  sub->nshadow = 0;
+  if (a->stream_imports) accounts_import_sub_added(a, sub);
+  for (uint32_t i = 0; i < nold; i++) {
+    Subscription *ns = old[i];
+    if (!ns->closed && ns->im) sublist_remove(ns->im->acc->sublist, ns);
+    ns->closed = true;
+    subscription_unref(ns);
+  }
+  g_free(old);
 }
 
 bool accounts_import_delivery_subject(const StreamImport *im, const char **subject, size_t *len, char *buf,
@@ -757,12 +774,13 @@ static void process_service_import(Client *c, ServiceImport *si, Account *acc, c
   }
 }
 
-void accounts_import_start(Server *s) {
+void accounts_import_start(Server *s, GHashTable *skip) {
   GHashTableIter it;
   gpointer k, v;
   g_hash_table_iter_init(&it, s->accounts);
   while (g_hash_table_iter_next(&it, &k, &v)) {
     Account *a = v;
+    if (skip && g_hash_table_contains(skip, a)) continue;
     for (guint i = 0; a->service_imports && i < a->service_imports->len; i++) {
       ServiceImport *si = a->service_imports->pdata[i];
       if (!si->sub) si->sub = internal_sub(a, si->from, si, si_icb);

@@ -871,8 +871,12 @@ static guint auth_configure_accounts(Server *s) {
 }
 
 /* Mappings, exports and imports of every account (checked when the config
- * was read), in Go's order: all mappings, then exports, then imports. */
-static void auth_apply_account_sharing(Server *s) {
+ * was read), in Go's order: all mappings, then exports, then imports.
+ * `fresh` (Account*, may be NULL): accounts a reload just created, whose
+ * service imports Go leaves without their subscription until the next
+ * reload (its configureAccounts skips them while reloading and only
+ * accounts that existed before get addAllServiceImportSubs). */
+static void auth_apply_account_sharing(Server *s, GHashTable *fresh) {
   Options *o = s->opts;
   GHashTableIter ait;
   gpointer ak, av;
@@ -888,7 +892,7 @@ static void auth_apply_account_sharing(Server *s) {
       else if (pass == 1) accounts_conf_apply_exports(ac->sharing, acc, s->accounts);
       else accounts_conf_apply_imports(ac->sharing, acc, s->accounts);
     }
-  accounts_import_start(s);
+  accounts_import_start(s, fresh);
 }
 
 /* Builds the users/nkeys tables of a from s->opts; `sys_only` (transfer
@@ -973,7 +977,7 @@ bool auth_server_setup(Server *s, GError **error) {
     g_hash_table_insert(s->accounts, s->system_account->name, s->system_account);
   }
 
-  auth_apply_account_sharing(s);
+  auth_apply_account_sharing(s, NULL);
 
   /* Users and nkeys, each bound to its account ($G when none). */
   auth_build_users(s, a, configured, NULL);
@@ -1511,22 +1515,33 @@ static bool client_moved_account(Client *c, Auth *a) {
  * permissions no longer allow, telling the client and the log. */
 static void client_recheck_subs(Client *c) {
   ClientAuth *ca = c->auth;
-  if (!ca || !ca->perms) return;
-  ca->deliver_deny = false;
-  if (ca->dcache) g_hash_table_remove_all(ca->dcache);
+  AuthPermissions *perms = ca ? ca->perms : NULL;
+  /* The account's stream imports changed: the allowed subscriptions get
+   * shadows for the new ones (Go rebuilds only in such accounts). */
+  Account *rebuild = c->acc && c->acc->old_stream_imports ? c->acc : NULL;
+  if (!perms && !rebuild) return;
+  if (perms) {
+    ca->deliver_deny = false;
+    if (ca->dcache) g_hash_table_remove_all(ca->dcache);
+  }
   g_autoptr(GPtrArray) removed = g_ptr_array_new_with_free_func((GDestroyNotify)subscription_unref);
+  g_autoptr(GPtrArray) kept = g_ptr_array_new_with_free_func((GDestroyNotify)subscription_unref);
   GHashTableIter it;
   gpointer key, value;
   g_hash_table_iter_init(&it, c->subs);
   while (g_hash_table_iter_next(&it, &key, &value)) {
     Subscription *sub = value;
-    bool load = false;
-    bool ok = auth_perms_can_subscribe(ca->perms, sub->subject, sub->subject_len, NULL, 0, &load);
-    if (!ok && sub->queue)
-      ok = auth_perms_can_subscribe(ca->perms, sub->subject, sub->subject_len, sub->queue, sub->queue_len, &load);
-    if (load) ca->deliver_deny = true;
+    bool load = false, ok = true;
+    if (perms) {
+      ok = auth_perms_can_subscribe(perms, sub->subject, sub->subject_len, NULL, 0, &load);
+      if (!ok && sub->queue)
+        ok = auth_perms_can_subscribe(perms, sub->subject, sub->subject_len, sub->queue, sub->queue_len, &load);
+      if (load) ca->deliver_deny = true;
+    }
     if (!ok) g_ptr_array_add(removed, subscription_ref(sub));
+    else if (rebuild) g_ptr_array_add(kept, subscription_ref(sub));
   }
+  for (guint i = 0; i < kept->len; i++) accounts_import_reload_sub(rebuild, kept->pdata[i]);
   for (guint i = 0; i < removed->len; i++) {
     Subscription *sub = removed->pdata[i];
     client_remove_sub(c, sub);
@@ -1542,6 +1557,12 @@ static void client_recheck_subs(Client *c) {
   }
 }
 
+static bool auth_account_named(const Options *o, const char *name) {
+  for (guint i = 0; o->accounts && i < o->accounts->len; i++)
+    if (strcmp(((AuthAccountConf *)o->accounts->pdata[i])->name, name) == 0) return true;
+  return false;
+}
+
 void auth_server_reload(Server *s) {
   Auth *old = s->auth;
   Auth *a = auth_new();
@@ -1551,14 +1572,17 @@ void auth_server_reload(Server *s) {
    * when the new config still names them, as Go transfers them; the others
    * leave the table but live on until the server goes, since clients being
    * closed below still point at them until they are reaped. */
+  g_autoptr(GHashTable) existed = g_hash_table_new(NULL, NULL);
+  GHashTableIter it;
+  gpointer key, value;
+  g_hash_table_iter_init(&it, s->accounts);
+  while (g_hash_table_iter_next(&it, &key, &value)) g_hash_table_add(existed, value);
   guint configured = auth_configure_accounts(s);
   g_autoptr(GHashTable) keep = g_hash_table_new(g_str_hash, g_str_equal);
   g_hash_table_add(keep, (gpointer)DEFAULT_GLOBAL_ACCOUNT);
   if (s->system_account) g_hash_table_add(keep, s->system_account->name);
   for (guint i = 0; s->opts->accounts && i < s->opts->accounts->len; i++)
     g_hash_table_add(keep, ((AuthAccountConf *)s->opts->accounts->pdata[i])->name);
-  GHashTableIter it;
-  gpointer key, value;
   g_hash_table_iter_init(&it, s->accounts);
   while (g_hash_table_iter_next(&it, &key, &value)) {
     Account *acc = value;
@@ -1571,11 +1595,32 @@ void auth_server_reload(Server *s) {
   g_hash_table_iter_init(&it, s->accounts);
   while (g_hash_table_iter_next(&it, &key, &value)) {
     Account *acc = value;
-    bool named = false;
-    for (guint i = 0; s->opts->accounts && i < s->opts->accounts->len && !named; i++)
-      named = strcmp(((AuthAccountConf *)s->opts->accounts->pdata[i])->name, acc->name) == 0;
-    if (!named) acc->max_connections = acc->max_subscriptions = acc->max_payload = -1;
+    if (!auth_account_named(s->opts, acc->name)) acc->max_connections = acc->max_subscriptions = acc->max_payload = -1;
   }
+
+  /* Mappings, exports and imports: every account that is left (retired ones
+   * too, so that nothing keeps pointing into another account's old
+   * exports) drops its own, then the new config's are applied to the
+   * accounts of the table, as Go does on the accounts it rebuilds. */
+  g_autoptr(GPtrArray) all = g_ptr_array_new();
+  g_autoptr(GHashTable) fresh = g_hash_table_new(NULL, NULL);
+  g_hash_table_iter_init(&it, s->accounts);
+  while (g_hash_table_iter_next(&it, &key, &value)) {
+    g_ptr_array_add(all, value);
+    if (!g_hash_table_contains(existed, value)) g_hash_table_add(fresh, value);
+  }
+  for (guint i = 0; a->retired_accounts && i < a->retired_accounts->len; i++)
+    g_ptr_array_add(all, a->retired_accounts->pdata[i]);
+  for (guint i = 0; i < all->len; i++) {
+    Account *acc = all->pdata[i];
+    accounts_import_reload_detach(acc);
+    /* Go makes new objects of $G and the configured accounts; the default
+     * system account it keeps. */
+    if (g_hash_table_contains(existed, acc) && (acc == s->global_account || auth_account_named(s->opts, acc->name)))
+      accounts_import_reload_renew_reply(acc);
+  }
+  auth_apply_account_sharing(s, fresh);
+  for (guint i = 0; i < all->len; i++) accounts_import_reload_streams_changed(all->pdata[i]);
 
   auth_build_users(s, a, configured, g_steal_pointer(&old->sys_only_user));
   s->auth = a;
@@ -1583,6 +1628,7 @@ void auth_server_reload(Server *s) {
   g_autoptr(GPtrArray) clients = g_ptr_array_new();
   g_hash_table_iter_init(&it, s->clients);
   while (g_hash_table_iter_next(&it, &key, &value)) g_ptr_array_add(clients, value);
+  g_autoptr(GHashTable) rechecked = g_hash_table_new(NULL, NULL);
   for (guint i = 0; i < clients->len; i++) {
     Client *c = clients->pdata[i];
     if (c->state != CLIENT_OPEN || c->kind != CLIENT_KIND_CLIENT) continue;
@@ -1605,6 +1651,19 @@ void auth_server_reload(Server *s) {
     if (c->acc && c->acc->max_payload >= 0 && c->acc->max_payload < mpay) mpay = c->acc->max_payload;
     c->parser.max_payload = mpay;
     client_recheck_subs(c);
+    g_hash_table_add(rechecked, c);
   }
+  /* Whoever was not rechecked above (not past CONNECT yet) and still has
+   * subscriptions in an account whose stream imports changed gets its
+   * shadows rebuilt too: the old imports are freed next. */
+  for (guint i = 0; i < clients->len; i++) {
+    Client *c = clients->pdata[i];
+    if (g_hash_table_contains(rechecked, c) || !c->acc || !c->acc->old_stream_imports || !c->subs) continue;
+    g_autoptr(GPtrArray) subs = g_ptr_array_new_with_free_func((GDestroyNotify)subscription_unref);
+    g_hash_table_iter_init(&it, c->subs);
+    while (g_hash_table_iter_next(&it, &key, &value)) g_ptr_array_add(subs, subscription_ref(value));
+    for (guint k = 0; k < subs->len; k++) accounts_import_reload_sub(c->acc, subs->pdata[k]);
+  }
+  accounts_import_reload_finish(all);
   auth_free(old);
 }

@@ -120,7 +120,11 @@ void auth_server_free(Server *s);
  * alive): rebuilds accounts and users, then rechecks every client as Go's
  * reloadAuthorization does — moved or removed users are closed, failing
  * credentials get 'Authorization Violation', subscriptions the new
- * permissions refuse are removed with an -ERR. */
+ * permissions refuse are removed with an -ERR.  Accounts that stay keep their
+ * sublist and clients; their mappings, exports and imports are replaced by
+ * the new config's (service import subscriptions renewed, stream import
+ * shadows rebuilt where the stream imports changed, pending service
+ * responses kept).  Nothing points into the old options afterwards. */
 void auth_server_reload(Server *s);
 /* INFO "auth_required" (false when no_auth_user is set). */
 bool auth_info_required(const Server *s);

@@ -464,8 +464,11 @@ static bool client_deliver_ex(Client *pub, Subscription *sub, Account *acc, cons
     sub->icb(sub, pub, acc, m, payload);
     return true;
   }
-  if (G_UNLIKELY(sub->im != NULL) && !(flags & CLIENT_PMR_SHADOW_SUBJECT))
+  if (G_UNLIKELY(sub->im != NULL) && !(flags & CLIENT_PMR_SHADOW_SUBJECT)) {
+    /* a removed shadow's StreamImport may be gone (config reload) */
+    if (sub->closed) return false;
     return client_deliver_shadow(pub, sub, acc, m, payload, flags);
+  }
   Client *dst = sub->client;
   const char *subject = m->subject, *reply = m->reply;
   size_t subject_len = m->subject_len, reply_len = m->reply_len;
@@ -914,6 +917,7 @@ void client_remove_sub(Client *c, Subscription *sub) {
   if (g_hash_table_lookup(c->subs, sub->sid) != sub) return;
   if (!sub->closed) sublist_remove(c->acc->sublist, sub);
   sub->closed = true;
+  if (sub->nshadow) accounts_import_sub_removed(sub);  /* its stream import copies go too */
   log_trace(CLIENT_LOG_FMT "<-> [DELSUB %s]", CLIENT_LOG_ARGS(c), sub->sid);
   g_hash_table_steal(c->subs, sub->sid);
   subscription_unref(sub);

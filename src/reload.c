@@ -460,8 +460,9 @@ static void apply_changes(Server *s, const Options *old_opts, GPtrArray *changes
   }
   if (payload || control_line) apply_limits_to_clients(s, payload, control_line);
   if (logging) apply_logging(s);
-  /* Go rebuilds accounts and rechecks every client on every reload (users
-   * and accounts always count as changed); so do we. */
+  /* Go rebuilds accounts (limits, mappings, exports, imports) and rechecks
+   * every client on every reload (users and accounts always count as
+   * changed; a mappings change has no log line of its own); so do we. */
   if (auth) {
     auth_server_reload(s);
     server_build_info_prefix(s);  /* auth_required may have changed */

@@ -119,9 +119,85 @@ static void test_exports_imports(void) {
   account_free(c);
 }
 
+static void free_rsi(gpointer p) {
+  ServiceImport *si = p;
+  g_free(si->from);
+  g_free(si->to);
+  g_free(si);
+}
+
+/* The same sharing config applied to A and B (B imports from A). */
+static void apply_sharing(Account *a, Account *b, const char *prefix) {
+  g_assert_null(account_add_stream_export(a, "ev.>", NULL, 0));
+  g_assert_null(account_add_service_export(a, "svc.*", SERVICE_RESP_SINGLETON, NULL, 0));
+  AccountMapDestSpec d[] = {{"dst", 100, NULL}};
+  g_assert_null(account_add_mapping(a, "src", d, 1));
+  g_assert_null(account_add_stream_import(b, a, "ev.>", prefix));
+  g_assert_null(account_add_service_import(b, a, "ask", "svc.one"));
+}
+
+/* Config reload: sharing detached and re-applied; unchanged stream imports
+ * keep their objects (shadows point at them), changed ones are put aside
+ * until _finish; a replaced service export lives while a pending response
+ * names it. */
+static void test_reload(void) {
+  Account *a = account_new("A", false), *b = account_new("B", false);
+  g_autoptr(GPtrArray) all = g_ptr_array_new();
+  g_ptr_array_add(all, a);
+  g_ptr_array_add(all, b);
+  apply_sharing(a, b, NULL);
+  StreamImport *first = b->stream_imports->pdata[0];
+  ServiceExport *se = a->service_exports->pdata[0];
+  ServiceImport *rsi = g_new0(ServiceImport, 1);
+  rsi->from = g_strdup("_R_.abcdef.ghijkl");
+  rsi->to = g_strdup("inbox");
+  rsi->acc = b;
+  rsi->se = se;
+  rsi->response = true;
+  a->responses = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, free_rsi);
+  g_hash_table_insert(a->responses, rsi->from, rsi);
+
+  accounts_import_reload_detach(a);
+  accounts_import_reload_detach(b);
+  g_assert_null(a->mappings);
+  g_assert_null(a->stream_exports);
+  g_assert_null(a->service_exports);
+  g_assert_null(b->service_imports);
+  g_assert_null(b->stream_imports);
+  g_assert_cmpuint(a->retired_service_exports->len, ==, 1);
+  g_assert_true(b->old_stream_imports->pdata[0] == first);
+
+  apply_sharing(a, b, NULL);
+  g_assert_false(accounts_import_reload_streams_changed(a));
+  g_assert_false(accounts_import_reload_streams_changed(b));
+  g_assert_true(b->stream_imports->pdata[0] == first);  /* the old object, kept */
+  g_assert_null(b->old_stream_imports);
+  g_assert_nonnull(a->mappings);
+  g_assert_true(a->service_exports->pdata[0] != se);
+  accounts_import_reload_finish(all);
+  g_assert_true(a->retired_service_exports->pdata[0] == se);  /* the response still names it */
+  g_assert_cmpstr(se->subject, ==, "svc.*");
+
+  /* the import changes: the old one stays until _finish */
+  accounts_import_reload_detach(a);
+  accounts_import_reload_detach(b);
+  g_assert_cmpuint(a->retired_service_exports->len, ==, 2);
+  apply_sharing(a, b, "p");
+  g_assert_true(accounts_import_reload_streams_changed(b));
+  g_assert_true(b->old_stream_imports->pdata[0] == first);
+  g_assert_cmpstr(((StreamImport *)b->stream_imports->pdata[0])->to, ==, "p.ev.>");
+  g_hash_table_remove(a->responses, "_R_.abcdef.ghijkl");
+  accounts_import_reload_finish(all);
+  g_assert_null(b->old_stream_imports);
+  g_assert_null(a->retired_service_exports);  /* nobody names them any more */
+  account_free(a);
+  account_free(b);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/accounts/mapping-weights", test_mapping_weights);
   g_test_add_func("/accounts/exports-imports", test_exports_imports);
+  g_test_add_func("/accounts/reload", test_reload);
   return g_test_run();
 }
