@@ -1,5 +1,10 @@
 /* tls.c — GnuTLS for client connections (see tls.h).  The only file that
- * includes GnuTLS headers.
+ * includes GnuTLS headers.  Built as the loadable module cnatsd-tls.so
+ * (module.h), never into the core: its functions are reached through the
+ * `cnatsd_module_tls` table at the end, which tls_shim.c calls.  It links
+ * only GnuTLS and GLib and calls nothing in the core.  The module is built
+ * with hidden visibility, so these functions keep their tls.h names (grep
+ * finds them next to their callers) without clashing with the shim's.
  *
  * Owns: certificate credentials and the priority cache (TlsConfig), and one
  * gnutls session per TLS client (TlsConn).  Thread: TlsConfig is built on
@@ -158,36 +163,7 @@ bool tls_config_verify(const TlsConfig *cfg) { return cfg && cfg->verify; }
 const char *tls_config_cert_file(const TlsConfig *cfg) { return cfg ? cfg->cert_file : NULL; }
 const char *tls_config_key_file(const TlsConfig *cfg) { return cfg ? cfg->key_file : NULL; }
 
-/* ---- Go's names ----------------------------------------------------------- */
-
-static const char *const go_ciphers[] = {
-    "TLS_RSA_WITH_RC4_128_SHA", "TLS_RSA_WITH_3DES_EDE_CBC_SHA", "TLS_RSA_WITH_AES_128_CBC_SHA",
-    "TLS_RSA_WITH_AES_128_CBC_SHA256", "TLS_RSA_WITH_AES_256_CBC_SHA", "TLS_RSA_WITH_AES_256_GCM_SHA384",
-    "TLS_ECDHE_ECDSA_WITH_RC4_128_SHA", "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA", "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA",
-    "TLS_ECDHE_RSA_WITH_RC4_128_SHA", "TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA", "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
-    "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256", "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256",
-    "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
-    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-    "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305",
-    "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305", "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
-    "TLS_CHACHA20_POLY1305_SHA256"};
-
-bool tls_cipher_name_known(const char *name) {
-  for (size_t i = 0; i < G_N_ELEMENTS(go_ciphers); i++)
-    if (strcmp(go_ciphers[i], name) == 0) return true;
-  return false;
-}
-
-static const char *const go_curves[] = {"X25519", "CurveP256", "CurveP384", "CurveP521"};
-
-bool tls_curve_name_known(const char *name) {
-  for (size_t i = 0; i < G_N_ELEMENTS(go_curves); i++)
-    if (strcmp(go_curves[i], name) == 0) return true;
-  return false;
-}
-
-const char *tls_cipher_name(size_t i) { return i < G_N_ELEMENTS(go_ciphers) ? go_ciphers[i] : NULL; }
-const char *tls_curve_name(size_t i) { return i < G_N_ELEMENTS(go_curves) ? go_curves[i] : NULL; }
+/* ---- cipher suites and curves (Go's names: tls_shim.c lists them) -------- */
 
 /* GnuTLS priority elements of Go's TLS 1.2 suites: key exchange, cipher, MAC. */
 static const struct { const char *go, *kx, *cipher, *mac; } suite_parts[] = {
@@ -866,3 +842,32 @@ bool tls_dn_match(const char *a, const char *b, bool ordered) {
   if (db) dn_attrs_clear(db);
   return ok;
 }
+
+/* ---- the module's table (tls.h, module.h) ---------------------------------- */
+
+__attribute__((visibility("default"))) const TlsModule cnatsd_module_tls = {
+    .abi = TLS_MODULE_ABI,
+    .config_new = tls_config_new,
+    .config_free = tls_config_free,
+    .config_ref = tls_config_ref,
+    .config_reload_same = tls_config_reload_same,
+    .config_verify = tls_config_verify,
+    .config_cert_file = tls_config_cert_file,
+    .config_key_file = tls_config_key_file,
+    .conn_new = tls_conn_new,
+    .conn_free = tls_conn_free,
+    .conn_handshake = tls_conn_handshake,
+    .conn_wants_write = tls_conn_wants_write,
+    .conn_recv = tls_conn_recv,
+    .conn_pending = tls_conn_pending,
+    .conn_send = tls_conn_send,
+    .conn_bye = tls_conn_bye,
+    .conn_version = tls_conn_version,
+    .conn_cipher = tls_conn_cipher,
+    .conn_peer_certs = tls_conn_peer_certs,
+    .conn_peer_identity = tls_conn_peer_identity,
+    .peer_identity_free = tls_peer_identity_free,
+    .dn_match = tls_dn_match,
+    .pem_subject_string = tls_pem_subject_string,
+    .pem_spki_sha256 = tls_pem_spki_sha256,
+};

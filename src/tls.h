@@ -1,10 +1,14 @@
 /* tls.h — TLS for client connections (GnuTLS behind a narrow interface).
  *
  * Nothing here exposes a GnuTLS type: tls.c is the only file that includes
- * GnuTLS headers, so it can later become a module loaded only when TLS is
- * configured.  A TlsConfig is built once from the tls{} block or the --tls*
- * flags (Go's GenTLSConfig: files are read and checked at config time); a
- * TlsConn wraps one non-blocking client socket after INFO was sent.
+ * GnuTLS headers, and it is the loadable module cnatsd-tls.so (module.h),
+ * so a server without TLS maps no GnuTLS.  The core calls the functions
+ * below; tls_shim.c implements them by forwarding through the module's
+ * TlsModule table, loaded by the first tls_config_new (config time, only
+ * when tls{} or a --tls* flag is given).  A TlsConfig is built once from
+ * the tls{} block or the --tls* flags (Go's GenTLSConfig: files are read
+ * and checked at config time); a TlsConn wraps one non-blocking client
+ * socket after INFO was sent.
  *
  * Thread: TlsConfig is immutable after creation (reference counted); a TlsConn is used by the
  * protocol loop thread only. */
@@ -121,3 +125,36 @@ bool tls_dn_match(const char *a, const char *b, bool ordered);
 char *tls_pem_subject_string(const char *pem, size_t len);
 /* hex SHA-256 of a PEM certificate's SubjectPublicKeyInfo into out[65]. */
 bool tls_pem_spki_sha256(const char *pem, size_t len, char out[65]);
+
+/* ---- the module (module.h) ------------------------------------------------ */
+
+/* What cnatsd-tls.so exports as `cnatsd_module_tls`: one pointer per
+ * function above that needs GnuTLS (the Go name lists are plain data and
+ * stay in the core, tls_shim.c).  Bump TLS_MODULE_ABI when this changes. */
+#define TLS_MODULE_ABI 1u
+typedef struct TlsModule {
+  uint32_t abi;
+  TlsConfig *(*config_new)(const TlsConfigOpts *o, GError **error);
+  void (*config_free)(TlsConfig *cfg);
+  TlsConfig *(*config_ref)(TlsConfig *cfg);
+  bool (*config_reload_same)(const TlsConfig *a, const TlsConfig *b);
+  bool (*config_verify)(const TlsConfig *cfg);
+  const char *(*config_cert_file)(const TlsConfig *cfg);
+  const char *(*config_key_file)(const TlsConfig *cfg);
+  TlsConn *(*conn_new)(TlsConfig *cfg, int fd);
+  void (*conn_free)(TlsConn *t);
+  TlsIo (*conn_handshake)(TlsConn *t, char **why);
+  bool (*conn_wants_write)(const TlsConn *t);
+  ssize_t (*conn_recv)(TlsConn *t, void *buf, size_t cap);
+  size_t (*conn_pending)(const TlsConn *t);
+  ssize_t (*conn_send)(TlsConn *t, const void *buf, size_t len);
+  void (*conn_bye)(TlsConn *t);
+  const char *(*conn_version)(const TlsConn *t);
+  const char *(*conn_cipher)(const TlsConn *t);
+  GPtrArray *(*conn_peer_certs)(const TlsConn *t);
+  TlsPeerIdentity *(*conn_peer_identity)(const TlsConn *t);
+  void (*peer_identity_free)(TlsPeerIdentity *id);
+  bool (*dn_match)(const char *a, const char *b, bool ordered);
+  char *(*pem_subject_string)(const char *pem, size_t len);
+  bool (*pem_spki_sha256)(const char *pem, size_t len, char out[65]);
+} TlsModule;
