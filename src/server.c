@@ -34,6 +34,7 @@
 #include "const.h"
 #include "errors.h"
 #include "log.h"
+#include "events.h"
 #include "monitor.h"
 #include "opts.h"
 #include "tls.h"
@@ -225,6 +226,7 @@ void server_schedule_flush(Server *s, Client *c) {
 
 void server_client_closed(Server *s, Client *c) {
   monitor_record_closed(s->monitor, c);
+  if (s->events) events_client_closed(c);
   g_hash_table_remove(s->clients, &c->cid);
   if (c->acc && c->acc->num_clients) c->acc->num_clients--;
 }
@@ -341,6 +343,7 @@ void server_shutdown(Server *s) {
   s->shutting_down = true;
   server_sd_notify("STOPPING=1");
   log_info("Initiating Shutdown...");
+  events_shutdown(s);
   server_close_listener(s);
   loop_timer_stop(s->loop, &s->ldm_timer);
   GList *clients = g_hash_table_get_values(s->clients);
@@ -550,6 +553,7 @@ int server_run(Server *s) {
     g_error_free(error);
     return 1;
   }
+  events_start(s);
   if (server_listen(s, &error) < 0) {
     log_fatal("%s", error->message);
     g_error_free(error);
@@ -602,6 +606,7 @@ void server_free(Server *s) {
   g_clear_pointer(&s->main_loop, g_main_loop_unref);
   server_post_dispatch(s);
   g_hash_table_destroy(s->clients);
+  events_stop(s);
   monitor_free(s->monitor);
   if (s->ldm_clients) g_ptr_array_free(s->ldm_clients, TRUE);
   loop_timer_stop(s->loop, &s->tls_rate_timer);

@@ -37,6 +37,7 @@ struct Server {
   Account *system_account;    /* borrowed from accounts: $SYS or system_account; NULL with no_system_account */
   Auth *auth;                 /* owned (auth.c) */
   Monitor *monitor;           /* owned: HTTP monitoring and the closed-connections ring */
+  struct Events *events;      /* owned (events.c): the system account's internal client; NULL without one */
 
   OutPool out_pool;
   char *read_buf;             /* owned: shared read buffer, one read at a time */
