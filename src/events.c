@@ -727,7 +727,7 @@ static void handle_request_inner(Subscription *sub, Account *acc, const ParserPu
     send_api_response(ev, reply, data->str, 0, NULL);
   } else {
     g_strchomp(data->str);
-    send_api_response(ev, reply, NULL, 500, data->str);
+    send_api_response(ev, reply, "", 500, data->str);  /* Go: a nil *Connz etc. is "data":null */
   }
 out:
   if (parser) g_object_unref(parser);
@@ -948,13 +948,14 @@ static GString *disconnect_msg(Events *ev, Client *c) {
   jw_time(&w, "timestamp", g_get_real_time(), true);
   jw_server_info(ev, &w, "server");
   jw_client_info(&w, c, true);
+  /* Go: "sent" is what the client sent us */
   jw_begin_object(&w, "sent");
-  jw_uint(&w, "msgs", c->out_msgs);
-  jw_uint(&w, "bytes", c->out_bytes);
-  jw_end_object(&w);
-  jw_begin_object(&w, "received");
   jw_uint(&w, "msgs", c->in_msgs);
   jw_uint(&w, "bytes", c->in_bytes);
+  jw_end_object(&w);
+  jw_begin_object(&w, "received");
+  jw_uint(&w, "msgs", c->out_msgs);
+  jw_uint(&w, "bytes", c->out_bytes);
   jw_end_object(&w);
   jw_string(&w, "reason", errors_closed_state_string(c->close_reason));
   jw_end_object(&w);

@@ -18,6 +18,7 @@
  * parameters, and the same plain-text 400 answers for bad values, with Go's
  * strconv error wording.  Features cnatsd does not have yet (routes,
  * gateways, leaf nodes, JetStream) answer as Go does when they are off. */
+#include "auth.h"
 #include "monitor.h"
 
 #include <errno.h>
@@ -916,6 +917,7 @@ static void handle_varz(Req *r) {
   g_string_append(body, "\"cnatsd " CNATSD_VERSION "\"");
   jw_string(&w, "host", o->host);
   jw_int(&w, "port", s->port);
+  if (auth_info_required(s)) jw_bool(&w, "auth_required", true);
   if (server_tls_required(s)) jw_bool(&w, "tls_required", true);
   if (server_tls_verify(s)) jw_bool(&w, "tls_verify", true);
   jw_int(&w, "max_connections", o->max_connections);
@@ -1033,9 +1035,11 @@ static void handle_subsz(Req *r) {
     jw_int(&w, "total", maxoff - minoff);   /* Go: the size of this page */
     jw_int(&w, "offset", offset);
     jw_int(&w, "limit", limit);
-    jw_begin_array(&w, "subscriptions_list");
-    for (int64_t i = minoff; i < maxoff; i++) jw_subrec(&w, &g_array_index(list, SubRec, i));
-    jw_end_array(&w);
+    if (maxoff > minoff) {  /* Go: omitempty */
+      jw_begin_array(&w, "subscriptions_list");
+      for (int64_t i = minoff; i < maxoff; i++) jw_subrec(&w, &g_array_index(list, SubRec, i));
+      jw_end_array(&w);
+    }
   }
   jw_end_object(&w);
   for (guint i = 0; i < list->len; i++) subrec_clear(&g_array_index(list, SubRec, i));
