@@ -1010,9 +1010,11 @@ static void handle_subsz(Req *r) {
     for (size_t i = 0; i < n; i++) {
       Subscription *sub = local[i];
       if (*test && !subject_matches(sub->subject, sub->subject_len, test, strlen(test))) continue;
-      if (!sub->client) continue;
+      if (!sub->client && !sub->icb) continue;
       SubRec rec;
       subrec_fill(&rec, sub, true);
+      /* internal subscriptions (imports, $SYS) belong to the account's internal client in Go */
+      if (!sub->client) rec.account = g_strdup(accs[a]->name);
       g_array_append_val(list, rec);
     }
     g_free(local);
