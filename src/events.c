@@ -43,6 +43,7 @@
 #define EVENTS_HB_INTERVAL_US (30 * G_USEC_PER_SEC)
 #define EVENTS_FIRST_STATSZ_US (250 * 1000)
 #define EVENTS_MAX_QUEUED 65536  /* messages waiting for the send timer */
+#define EVENTS_MAX_JSON_DEPTH 1000  /* json-glib recurses per level; Go allows 10000 */
 
 typedef struct PendingMsg {
   char *subject;  /* owned */
@@ -194,6 +195,23 @@ static char *syntax_error(const char *s, size_t n) {
  * query parameters.  (transfer full) error text on failure. */
 static char *decode_options(const EpInfo *ep, const char *body, size_t len, GHashTable *query, JsonObject **out_obj,
                             JsonParser **out_parser) {
+  /* json-glib parses recursively: refuse deep nesting before it does
+   * (Go's decoder stops at 10000 levels with this text). */
+  int depth = 0;
+  bool in_str = false;
+  for (size_t i = 0; i < len; i++) {
+    char ch = body[i];
+    if (in_str) {
+      if (ch == '\\') i++;
+      else if (ch == '"') in_str = false;
+    } else if (ch == '"') {
+      in_str = true;
+    } else if (ch == '{' || ch == '[') {
+      if (++depth > EVENTS_MAX_JSON_DEPTH) return g_strdup("exceeded max depth");
+    } else if (ch == '}' || ch == ']') {
+      depth--;
+    }
+  }
   JsonParser *p = json_parser_new();
   if (!json_parser_load_from_data(p, body, (gssize)len, NULL) || !json_parser_get_root(p)) {
     g_object_unref(p);
