@@ -28,6 +28,7 @@
 #include "accounts_conf.h"
 #include "client.h"
 #include "const.h"
+#include "events.h"
 #include "log.h"
 #include "nkey.h"
 #include "opts.h"
@@ -1073,6 +1074,7 @@ static bool client_bind_account(Client *c, Account *acc) {
     return false;
   }
   acc->num_clients++;
+  if (c->srv->events) events_account_conns(c->srv, acc);
   if (acc->max_payload >= 0 && acc->max_payload < c->parser.max_payload) c->parser.max_payload = acc->max_payload;
   /* Subscriptions made before (no_auth_user path allows none, but a second
    * CONNECT may switch accounts) follow the client. */

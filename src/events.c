@@ -937,7 +937,6 @@ void events_client_connect(Client *c) {
   Events *ev = s->events;
   if (!ev || c->sys_connect_sent) return;
   c->sys_connect_sent = true;
-  acc_conns_changed(ev, c->acc);
   char id[23];
   nuid(id);
   GString *g = g_string_sized_new(512);
@@ -988,11 +987,19 @@ void events_client_closed(Client *c) {
     g_autofree char *subj = g_strdup_printf("$SYS.SERVER.%s.CLIENT.AUTH.ERR", s->identity.encoded_public);
     enqueue(ev, subj, disconnect_msg(ev, c));
   }
-  if (!c->sys_connect_sent || !c->acc) return;
-  g_autofree char *subj = g_strdup_printf("$SYS.ACCOUNT.%s.DISCONNECT", c->acc->name);
-  enqueue(ev, subj, disconnect_msg(ev, c));
-  /* the count drops right after this call: say what it will be */
-  if (c->acc->num_clients) c->acc->num_clients--;
+  if (!c->acc) return;
+  if (c->sys_connect_sent) {
+    g_autofree char *subj = g_strdup_printf("$SYS.ACCOUNT.%s.DISCONNECT", c->acc->name);
+    enqueue(ev, subj, disconnect_msg(ev, c));
+  }
+  /* Go leaves $G out of removal updates.  The count drops right after this
+   * call: say what it will be. */
+  if (c->acc == s->global_account || c->acc->num_clients == 0) return;
+  c->acc->num_clients--;
   acc_conns_changed(ev, c->acc);
   c->acc->num_clients++;
+}
+
+void events_account_conns(Server *s, Account *a) {
+  if (s->events && a) acc_conns_changed(s->events, a);
 }

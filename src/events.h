@@ -19,6 +19,9 @@ void events_stop(Server *s);
 
 /* Server shutdown: the $SYS.SERVER.<id>.SHUTDOWN event, sent at once. */
 void events_shutdown(Server *s);
+/* The number of local clients of `a` changed (Go addClient/removeClient):
+ * its $SYS.ACCOUNT.<acc>.SERVER.CONNS update. */
+void events_account_conns(Server *s, Account *a);
 /* A client finished CONNECT successfully (Go accountConnectEvent). */
 void events_client_connect(Client *c);
 /* A client is closing: its DISCONNECT advisory, the AUTH.ERR one for

@@ -207,6 +207,7 @@ static void server_on_accept(void *data, uint32_t events) {
     s->total_connections++;
     Client *c = client_new(s, fd, s->next_cid++, (struct sockaddr *)&peer);
     g_hash_table_insert(s->clients, &c->cid, c);
+    if (s->events) events_account_conns(s, c->acc);  /* Go registers new clients with $G */
     client_start(c);
     if (s->opts->max_connections > 0 && g_hash_table_size(s->clients) > (guint)s->opts->max_connections) {
       client_send_err(c, errors_text(NATS_ERR_MAX_CONNECTIONS));
