@@ -18,7 +18,6 @@
  * parameters, and the same plain-text 400 answers for bad values, with Go's
  * strconv error wording.  Features cnatsd does not have yet (routes,
  * gateways, leaf nodes, JetStream) answer as Go does when they are off. */
-#include "auth.h"
 #include "monitor.h"
 
 #include <errno.h>
@@ -36,6 +35,7 @@
 #include "accounts.h"
 #include "accounts_monitor.h"
 #include "client.h"
+#include "auth.h"
 #include "const.h"
 #include "errors.h"
 #include "log.h"
@@ -917,7 +917,7 @@ static void handle_varz(Req *r) {
   g_string_append(body, "\"cnatsd " CNATSD_VERSION "\"");
   jw_string(&w, "host", o->host);
   jw_int(&w, "port", s->port);
-  if (auth_info_required(s)) jw_bool(&w, "auth_required", true);
+  if (auth_info_required(s)) jw_bool(&w, "auth_required", true);  /* as INFO says */
   if (server_tls_required(s)) jw_bool(&w, "tls_required", true);
   if (server_tls_verify(s)) jw_bool(&w, "tls_verify", true);
   jw_int(&w, "max_connections", o->max_connections);
