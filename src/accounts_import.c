@@ -769,3 +769,7 @@ void accounts_import_start(Server *s) {
     }
   }
 }
+
+void accounts_import_subscribe(Account *a, ServiceImport *si) {
+  if (!si->sub) si->sub = internal_sub(a, si->from, si, si_icb);
+}

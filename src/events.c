@@ -828,10 +828,15 @@ static void add_system_imports(Events *ev) {
       if (exists) continue;
       g_autofree char *to = g_strdup_printf("$SYS.REQ.ACCOUNT.%s.%s", a->name, imp[i][1]);
       g_autofree char *err = account_add_service_import(a, sys, imp[i][0], to);
-      if (err) log_error("Error setting up system service import %s for account: %s", imp[i][0], err);
+      if (err) {
+        log_error("Error setting up system service import %s for account: %s", imp[i][0], err);
+        continue;
+      }
+      /* only these: config imports of accounts a reload added wait for the
+       * next reload, as in Go */
+      accounts_import_subscribe(a, a->service_imports->pdata[a->service_imports->len - 1]);
     }
   }
-  accounts_import_start(ev->srv);  /* internal subscriptions for the new imports */
 }
 
 void events_start(Server *s) {
