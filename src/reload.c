@@ -29,7 +29,6 @@
 #include "client.h"
 #include "const.h"
 #include "errors.h"
-#include "events.h"
 #include "log.h"
 #include "opts.h"
 #include "parser.h"
@@ -466,7 +465,6 @@ static void apply_changes(Server *s, const Options *old_opts, GPtrArray *changes
   if (auth) {
     auth_server_reload(s);
     server_build_info_prefix(s);  /* auth_required may have changed */
-    if (s->events) events_start(s);  /* system imports for accounts the reload added */
   }
   log_info("Reloaded server configuration");
 }
