@@ -208,3 +208,6 @@ void accounts_import_check_reply_interest(Account *acc, const char *subject);
  * buf (cap bytes) or at a new *heap.  False if it cannot be built. */
 bool accounts_import_delivery_subject(const StreamImport *im, const char **subject, size_t *len, char *buf,
                                       size_t cap, char **heap);
+/* The internal subscription of one service import the server adds by
+ * itself (events.c: the system imports every account gets). */
+void accounts_import_subscribe(Account *a, ServiceImport *si);

@@ -787,3 +787,7 @@ void accounts_import_start(Server *s, GHashTable *skip) {
     }
   }
 }
+
+void accounts_import_subscribe(Account *a, ServiceImport *si) {
+  if (!si->sub) si->sub = internal_sub(a, si->from, si, si_icb);
+}

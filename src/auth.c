@@ -29,6 +29,7 @@
 #include "client.h"
 #include "const.h"
 #include "jwt_auth.h"
+#include "events.h"
 #include "log.h"
 #include "nkey.h"
 #include "opts.h"
@@ -1084,6 +1085,7 @@ static bool client_bind_account(Client *c, Account *acc) {
     return false;
   }
   acc->num_clients++;
+  if (c->srv->events) events_account_conns(c->srv, acc);
   if (acc->max_payload >= 0 && acc->max_payload < c->parser.max_payload) c->parser.max_payload = acc->max_payload;
   if (c->auth && c->auth->pending_payload >= 0 && c->auth->pending_payload < c->parser.max_payload)
     c->parser.max_payload = c->auth->pending_payload;

@@ -30,6 +30,7 @@
 #include "server.h"
 #include "subject.h"
 #include "subject_transform.h"
+#include "events.h"
 #include "sublist.h"
 #include "subscription.h"
 #include "tls.h"
@@ -778,6 +779,7 @@ static NatsError on_connect(void *ctx, const char *json, size_t len) {
   if (co->protocol < 0 || co->protocol > 1) return NATS_ERR_BAD_CLIENT_PROTOCOL;
   if (co->no_responders && !c->headers) return NATS_ERR_NO_RESPONDERS_REQUIRES_HEADERS;
   if (co->verbose) client_send_ok(c);
+  if (s->events) events_client_connect(c);
   return NATS_OK;
 }
 

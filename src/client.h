@@ -53,6 +53,7 @@ struct Client {
   Parser parser;              /* embedded; owns its split buffers */
   ClientConnectOpts opts;
   bool connect_received;
+  bool sys_connect_sent;      /* the $SYS connect advisory went out (events.c) */
   bool first_pong_sent;       /* async INFO only goes to clients past their first PING (as Go) */
   bool headers;               /* server and client both support headers */
 

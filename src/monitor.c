@@ -102,6 +102,7 @@ struct Monitor {
   int64_t cpu_last_seconds;
   int64_t cpu_last_sample_us;  /* monotonic */
   double cpu_pcpu;
+  bool internal_req;           /* inside monitor_build() */
 };
 
 /* ---- Go strconv, for query parameters ------------------------------------ */
@@ -178,6 +179,7 @@ typedef struct Req {
   MonitorHttpAnswer *ans;  /* borrowed: the answer being built */
   GHashTable *query;       /* owned: name → value (decoded) */
   bool failed;             /* an error answer has been set */
+  bool compact;            /* $SYS request (monitor_build): one-line JSON */
 } Req;
 
 static const char *q_get(Req *r, const char *name) {
@@ -244,6 +246,7 @@ static bool q_subs(Req *r, bool *subs, bool *detail) {
 }
 
 static void count_req(Monitor *m, const char *path) {
+  if (m->internal_req) return;  /* $SYS requests are not HTTP requests */
   gpointer old = g_hash_table_lookup(m->req_stats, path);
   guint64 n = GPOINTER_TO_SIZE(old) + 1;
   if (old) g_hash_table_replace(m->req_stats, g_strdup(path), GSIZE_TO_POINTER(n));
@@ -320,6 +323,19 @@ static guint server_accounts(Server *s, Account **out, guint max) {
   return n;
 }
 
+/* The accounts of a table as a new array (GLib 2.74 lacks
+ * g_hash_table_get_values_as_ptr_array).  (transfer container) */
+static gpointer *monitor_account_values(GHashTable *t, guint *n) {
+  *n = g_hash_table_size(t);
+  gpointer *v = g_new(gpointer, *n + 1);
+  GHashTableIter it;
+  gpointer k, val;
+  guint i = 0;
+  g_hash_table_iter_init(&it, t);
+  while (g_hash_table_iter_next(&it, &k, &val)) v[i++] = val;
+  return v;
+}
+
 static Account *lookup_account(Server *s, const char *name) {
   if (s->accounts) return g_hash_table_lookup(s->accounts, name);  /* every configured account */
   Account *accs[8];
@@ -330,6 +346,14 @@ static Account *lookup_account(Server *s, const char *name) {
 }
 
 static uint32_t total_subscriptions(Server *s) {
+  if (s->accounts) {  /* every account, as Go's numSubscriptions */
+    uint32_t total = 0;
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, s->accounts);
+    while (g_hash_table_iter_next(&it, &k, &v)) total += sublist_count(((Account *)v)->sublist);
+    return total;
+  }
   Account *accs[8];
   guint n = server_accounts(s, accs, G_N_ELEMENTS(accs));
   uint32_t total = 0;
@@ -772,7 +796,7 @@ static void handle_connz(Req *r) {
   int64_t now = g_get_real_time();
   g_autoptr(GString) body = g_string_sized_new(4096);
   JsonW w;
-  jw_init(&w, body, true);
+  jw_init(&w, body, !r->compact);
 
   Account *filter_acc = NULL;
   if (*acc) {
@@ -922,7 +946,7 @@ static void handle_varz(Req *r) {
   int64_t now = g_get_real_time();
   g_autoptr(GString) body = g_string_sized_new(2048);
   JsonW w;
-  jw_init(&w, body, true);
+  jw_init(&w, body, !r->compact);
   jw_begin_object(&w, NULL);
   jw_string(&w, "server_id", s->identity.encoded_public);
   jw_string(&w, "server_name", s->server_name);
@@ -1021,8 +1045,14 @@ static void handle_subsz(Req *r) {
   }
   SublistStats st;
   memset(&st, 0, sizeof st);
-  Account *accs[8];
-  guint nacc = server_accounts(s, accs, G_N_ELEMENTS(accs));
+  Account *accs_buf[8], **accs = accs_buf;
+  g_autofree Account **all = NULL;
+  guint nacc;
+  if (s->accounts) {  /* every account, as Go */
+    accs = all = (Account **)monitor_account_values(s->accounts, &nacc);
+  } else {
+    nacc = server_accounts(s, accs_buf, G_N_ELEMENTS(accs_buf));
+  }
   GArray *list = g_array_new(FALSE, FALSE, sizeof(SubRec));
   for (guint a = 0; a < nacc; a++) {
     if (*filter && strcmp(accs[a]->name, filter) != 0) continue;
@@ -1033,9 +1063,11 @@ static void handle_subsz(Req *r) {
     for (size_t i = 0; i < n; i++) {
       Subscription *sub = local[i];
       if (*test && !subject_matches(sub->subject, sub->subject_len, test, strlen(test))) continue;
-      if (!sub->client) continue;
+      if (!sub->client && !sub->icb) continue;
       SubRec rec;
       subrec_fill(&rec, sub, true);
+      /* internal subscriptions (imports, $SYS) belong to the account's internal client in Go */
+      if (!sub->client) rec.account = g_strdup(accs[a]->name);
       g_array_append_val(list, rec);
     }
     g_free(local);
@@ -1045,10 +1077,11 @@ static void handle_subsz(Req *r) {
   int64_t maxoff = offset > maxidx - limit ? maxidx : MIN(offset + limit, maxidx);
   g_autoptr(GString) body = g_string_sized_new(1024);
   JsonW w;
-  jw_init(&w, body, true);
+  jw_init(&w, body, !r->compact);
   jw_begin_object(&w, NULL);
-  if (maxoff - minoff == 0) {
-    /* Go prints only the sublist statistics when no subscription is listed. */
+  if (maxoff - minoff == 0 && !r->compact) {
+    /* Go's HTTP handler prints only the sublist statistics when no
+     * subscription is listed ($SYS requests get the whole Subsz). */
     jw_sublist_stats_fields(&w, &st);
   } else {
     jw_string(&w, "server_id", s->identity.encoded_public);
@@ -1057,9 +1090,11 @@ static void handle_subsz(Req *r) {
     jw_int(&w, "total", maxoff - minoff);   /* Go: the size of this page */
     jw_int(&w, "offset", offset);
     jw_int(&w, "limit", limit);
-    jw_begin_array(&w, "subscriptions_list");
-    for (int64_t i = minoff; i < maxoff; i++) jw_subrec(&w, &g_array_index(list, SubRec, i));
-    jw_end_array(&w);
+    if (maxoff > minoff) {  /* Go: omitempty */
+      jw_begin_array(&w, "subscriptions_list");
+      for (int64_t i = minoff; i < maxoff; i++) jw_subrec(&w, &g_array_index(list, SubRec, i));
+      jw_end_array(&w);
+    }
   }
   jw_end_object(&w);
   for (guint i = 0; i < list->len; i++) subrec_clear(&g_array_index(list, SubRec, i));
@@ -1082,7 +1117,7 @@ static void handle_accountz(Req *r) {
   }
   g_autoptr(GString) body = g_string_sized_new(1024);
   JsonW w;
-  jw_init(&w, body, true);
+  jw_init(&w, body, !r->compact);
   jw_begin_object(&w, NULL);
   jw_string(&w, "server_id", s->identity.encoded_public);
   jw_time(&w, "now", g_get_real_time(), true);
@@ -1126,7 +1161,7 @@ static void handle_accstatz(Req *r) {
   if (!q_bool(r, "unused", &unused)) return;
   g_autoptr(GString) body = g_string_sized_new(1024);
   JsonW w;
-  jw_init(&w, body, true);
+  jw_init(&w, body, !r->compact);
   jw_begin_object(&w, NULL);
   jw_string(&w, "server_id", s->identity.encoded_public);
   jw_time(&w, "now", g_get_real_time(), true);
@@ -1171,7 +1206,7 @@ static void handle_routez(Req *r) {
   count_req(r->m, "/routez");
   g_autoptr(GString) body = g_string_new(NULL);
   JsonW w;
-  jw_init(&w, body, true);
+  jw_init(&w, body, !r->compact);
   begin_id_now(&w, r->m->srv);
   jw_int(&w, "num_routes", 0);
   jw_begin_array(&w, "routes");
@@ -1186,7 +1221,7 @@ static void handle_gatewayz(Req *r) {
   if (!q_bool(r, "accs", &accs)) return;
   g_autoptr(GString) body = g_string_new(NULL);
   JsonW w;
-  jw_init(&w, body, true);
+  jw_init(&w, body, !r->compact);
   begin_id_now(&w, r->m->srv);
   jw_begin_object(&w, "outbound_gateways");
   jw_end_object(&w);
@@ -1202,7 +1237,7 @@ static void handle_leafz(Req *r) {
   if (!q_bool(r, "subs", &subs)) return;
   g_autoptr(GString) body = g_string_new(NULL);
   JsonW w;
-  jw_init(&w, body, true);
+  jw_init(&w, body, !r->compact);
   begin_id_now(&w, r->m->srv);
   jw_int(&w, "leafnodes", 0);
   jw_null(&w, "leafs");
@@ -1219,7 +1254,7 @@ static void handle_jsz(Req *r) {
     return;
   g_autoptr(GString) body = g_string_new(NULL);
   JsonW w;
-  jw_init(&w, body, true);
+  jw_init(&w, body, !r->compact);
   begin_id_now(&w, r->m->srv);
   jw_bool(&w, "disabled", true);
   jw_begin_object(&w, "config");
@@ -1383,6 +1418,31 @@ void monitor_serve(void *data, const char *method, const char *path, const char 
   }
   if (!handled) monitor_not_found(ans);
   g_hash_table_destroy(r.query);
+}
+
+int monitor_build(Monitor *m, const char *endpoint, GHashTable *query, GString *out) {
+  MonitorHttpAnswer ans = {.body = g_string_new(NULL)};
+  Req r = {.m = m, .ans = &ans, .compact = true};
+  r.query = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  if (query) {
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, query);
+    while (g_hash_table_iter_next(&it, &k, &v)) g_hash_table_insert(r.query, g_strdup(k), g_strdup(v));
+  }
+  ans.status = HTTP_NOT_FOUND;
+  m->internal_req = true;
+  for (size_t i = 0; i < G_N_ELEMENTS(routes); i++)
+    if (strcmp(endpoint, routes[i].path + 1) == 0) {
+      routes[i].fn(&r);
+      break;
+    }
+  m->internal_req = false;
+  g_string_append_len(out, ans.body->str, (gssize)ans.body->len);
+  g_string_free(ans.body, TRUE);
+  g_free(ans.location);
+  g_hash_table_destroy(r.query);
+  return ans.status;
 }
 
 /* ---- lifecycle ----------------------------------------------------------- */

@@ -92,6 +92,13 @@ typedef struct MonitorHttpModule {
 /* The core side of serve(): routes the request and fills `ans`. */
 void monitor_serve(void *monitor, const char *method, const char *path, const char *query, MonitorHttpAnswer *ans);
 
+/* For $SYS requests (events.c): runs the builder of `endpoint` ("varz",
+ * "connz", ...) with `query` (borrowed name → value, as the HTTP query
+ * parameters; may be NULL) and appends its one-line JSON, or on failure
+ * its error text, to `out`.  Returns the HTTP status.  Not counted in
+ * http_req_stats. */
+int monitor_build(Monitor *m, const char *endpoint, GHashTable *query, GString *out);
+
 /* Formatting helpers (in monitor_json.c), shared with tests and later $SYS endpoints.
  * Go's time.Duration.String() of `ns` nanoseconds. */
 void monitor_format_duration(GString *out, int64_t ns);

@@ -35,6 +35,7 @@
 #include "const.h"
 #include "errors.h"
 #include "log.h"
+#include "events.h"
 #include "monitor.h"
 #include "opts.h"
 #include "tls.h"
@@ -217,6 +218,7 @@ static void server_on_accept(void *data, uint32_t events) {
     s->total_connections++;
     Client *c = client_new(s, fd, s->next_cid++, (struct sockaddr *)&peer);
     g_hash_table_insert(s->clients, &c->cid, c);
+    if (s->events) events_account_conns(s, c->acc);  /* Go registers new clients with $G */
     client_start(c);
     if (s->opts->max_connections > 0 && g_hash_table_size(s->clients) > (guint)s->opts->max_connections) {
       client_send_err(c, errors_text(NATS_ERR_MAX_CONNECTIONS));
@@ -236,6 +238,7 @@ void server_schedule_flush(Server *s, Client *c) {
 
 void server_client_closed(Server *s, Client *c) {
   monitor_record_closed(s->monitor, c);
+  if (s->events) events_client_closed(c);
   g_hash_table_remove(s->clients, &c->cid);
   if (c->acc && c->acc->num_clients) c->acc->num_clients--;
 }
@@ -352,6 +355,7 @@ void server_shutdown(Server *s) {
   s->shutting_down = true;
   server_sd_notify("STOPPING=1");
   log_info("Initiating Shutdown...");
+  events_shutdown(s);
   server_close_listener(s);
   loop_timer_stop(s->loop, &s->ldm_timer);
   GList *clients = g_hash_table_get_values(s->clients);
@@ -562,6 +566,7 @@ int server_run(Server *s) {
     g_error_free(error);
     return 1;
   }
+  events_start(s);
   if (server_listen(s, &error) < 0) {
     log_fatal("%s", error->message);
     g_error_free(error);
@@ -614,6 +619,7 @@ void server_free(Server *s) {
   g_clear_pointer(&s->main_loop, g_main_loop_unref);
   server_post_dispatch(s);
   g_hash_table_destroy(s->clients);
+  events_stop(s);
   monitor_free(s->monitor);
   if (s->ldm_clients) g_ptr_array_free(s->ldm_clients, TRUE);
   loop_timer_stop(s->loop, &s->tls_rate_timer);

@@ -38,6 +38,7 @@ struct Server {
   Auth *auth;                 /* owned (auth.c) */
   JwtAuth *jwt_auth;          /* owned (jwt_auth.c); NULL unless operator mode (trusted keys) */
   Monitor *monitor;           /* owned: HTTP monitoring and the closed-connections ring */
+  struct Events *events;      /* owned (events.c): the system account's internal client; NULL without one */
 
   OutPool out_pool;
   char *read_buf;             /* owned: shared read buffer, one read at a time */
