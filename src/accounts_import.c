@@ -202,9 +202,8 @@ static void send_latency(Account *a, const char *subject, int status, const char
                          const char *responder, const char *header, int64_t start_real_us, int64_t service_ns,
                          int64_t system_ns, int64_t total_ns) {
   if (!subject || !a->srv || !a->srv->system_account) return;
-  static const char NUID_DIGITS[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
   char id[23];
-  for (int i = 0; i < 22; i++) id[i] = NUID_DIGITS[g_random_int_range(0, 62)];
+  for (int i = 0; i < 22; i++) id[i] = DIGITS[g_random_int_range(0, 62)];
   id[22] = '\0';
   GString *g = g_string_new(NULL);
   JsonW w;
@@ -420,19 +419,6 @@ static Subscription *internal_sub(Account *a, const char *subject, void *data,
 
 /* Go newServiceReply: "_R_.<6>." prefix per account (with its wildcard
  * subscription) plus 6 random characters.  (transfer full) */
-/* Go getHash(server name): 8 characters from SHA-256, for tracked replies. */
-static void server_hash(Server *s, char out[9]) {
-  const char *name = s->server_name && *s->server_name ? s->server_name : s->identity.encoded_public;
-  guint8 d[32];
-  gsize dl = sizeof d;
-  GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
-  g_checksum_update(ck, (const guchar *)name, (gssize)strlen(name));
-  g_checksum_get_digest(ck, d, &dl);
-  g_checksum_free(ck);
-  for (int i = 0; i < 8; i++) out[i] = DIGITS[d[i] % 62];
-  out[8] = '\0';
-}
-
 static char *new_service_reply(Account *a, bool tracking) {
   if (!a->si_reply) {
     char b[12] = "_R_.";
@@ -451,7 +437,7 @@ static char *new_service_reply(Account *a, bool tracking) {
   if (tracking && a->srv && a->srv->system_account) {
     /* tracked: ".<server hash>.T" so the measurement finds its way back */
     char h[9];
-    server_hash(a->srv, h);
+    server_name_hash(a->srv, h);
     return g_strconcat(a->si_reply, id, ".", h, ".T", NULL);
   }
   return g_strconcat(a->si_reply, id, NULL);

@@ -783,20 +783,6 @@ static void sys_subscribe(Events *ev, const char *subject, Ep ep) {
   g_ptr_array_add(ev->subs, sub);
 }
 
-/* Go getHash: 8 characters of base64url(SHA-256(name)) — here as the
- * import code does it, for the inbox subjects only. */
-static void server_hash(const char *name, char out[9]) {
-  static const char D[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-  guint8 d[32];
-  gsize dl = sizeof d;
-  GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
-  g_checksum_update(ck, (const guchar *)name, (gssize)strlen(name));
-  g_checksum_get_digest(ck, d, &dl);
-  g_checksum_free(ck);
-  for (int i = 0; i < 8; i++) out[i] = D[d[i] % 62];
-  out[8] = '\0';
-}
-
 /* Go addSystemAccountExports + registerSystemImports. */
 static void add_system_imports(Events *ev) {
   Account *sys = ev->sys;
@@ -848,7 +834,7 @@ void events_start(Server *s) {
     ev->sys = s->system_account;
     ev->subs = g_ptr_array_new_with_free_func((GDestroyNotify)subscription_unref);
     g_queue_init(&ev->queue);
-    server_hash(s->server_name, ev->shash);
+    server_name_hash(s, ev->shash);
     const char *id = s->identity.encoded_public;
     char subj[256];
 #define SUBF(ep, ...)                            \

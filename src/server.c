@@ -112,6 +112,19 @@ size_t server_info_json(Server *s, Client *c, bool lame_duck, GString *out) {
   return out->len - start;
 }
 
+void server_name_hash(const Server *s, char out[9]) {
+  static const char digits[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  const char *name = s->server_name && *s->server_name ? s->server_name : s->identity.encoded_public;
+  guint8 d[32];
+  gsize dl = sizeof d;
+  GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
+  g_checksum_update(ck, (const guchar *)name, (gssize)strlen(name));
+  g_checksum_get_digest(ck, d, &dl);
+  g_checksum_free(ck);
+  for (int i = 0; i < 8; i++) out[i] = digits[d[i] % 62];
+  out[8] = '\0';
+}
+
 bool server_tls_required(const Server *s) { return s->opts->tls_config && !s->opts->allow_non_tls; }
 bool server_tls_verify(const Server *s) { return tls_config_verify(s->opts->tls_config); }
 

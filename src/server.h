@@ -80,6 +80,9 @@ void server_lame_duck(Server *s);
 /* Hooks used by client.c */
 void server_schedule_flush(Server *s, Client *c);
 void server_client_closed(Server *s, Client *c);
+/* Go's getHash of the server name: 8 characters, each a byte of its SHA-256
+ * mod 62 in [0-9A-Za-z]; names the server in _R_ replies and $SYS inboxes. */
+void server_name_hash(const Server *s, char out[9]);
 size_t server_info_json(Server *s, Client *c, bool lame_duck, GString *out);
 /* Whether one more TLS handshake may start now (connection_rate_limit). */
 bool server_tls_rate_allow(Server *s);
