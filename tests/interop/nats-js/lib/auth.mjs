@@ -54,8 +54,11 @@ function tlsCerts() {
 
 export function authScenarios(lib) {
   // Each test: a fresh server with `conf`; connections closed afterwards.
-  const it = (name, conf, fn, { tls = false } = {}) => {
-    const skip = tls && !serverHas("tls") ? "server under test lacks feature tls" : false;
+  // newer: the behaviour is newer than the 2.9.10 reference ("all" = nats-server 2.9.10).
+  const it = (name, conf, fn, { tls = false, newer = false } = {}) => {
+    const skip = tls && !serverHas("tls") ? "server under test lacks feature tls"
+      : newer && process.env.INTEROP_SERVER_FEATURES === "all" ? "newer than the nats-server 2.9.10 reference"
+      : false;
     test(name, { timeout: 45000, skip }, async () => {
       let env = {};
       let certs = null;
@@ -300,4 +303,15 @@ export function authScenarios(lib) {
       tls: { caFile: ca, certFile: join(certs, "rogue.pem"), keyFile: join(certs, "rogue-key.pem") },
     }), "connected with a client certificate from an unknown CA");
   }, { tls: true });
+
+  // ---- TLS first (R167, nats-server 2.10.4 handshake_first) ----
+  it("R167 tls-first", "interop/R167-tls-first.conf", async ({ connect, connectErr, certs }) => {
+    const ca = join(certs, "ca.pem");
+    // The client starts the handshake before any INFO, as the server expects.
+    const nc = await connect({ tls: { caFile: ca, handshakeFirst: true } });
+    assert.equal(nc.info.tls_required, true);
+    await roundtrip(nc, "tlsfirst");
+    // An INFO-first client waits for an INFO that never comes in clear text.
+    assert.ok(await connectErr({ tls: { caFile: ca }, timeout: 1500 }), "INFO-first client connected");
+  }, { tls: true, newer: true });
 }
