@@ -12,6 +12,7 @@
  * state: control lines are built on the stack, payloads are copied straight
  * into pooled chunks, match results come from the sublist cache. */
 #include "client.h"
+#include "json_scan.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -678,31 +679,11 @@ static const struct {
     {"auth_token", CF_STRING}, {"jwt", CF_STRING}, {"nkey", CF_STRING}, {"sig", CF_STRING}, {"account", CF_STRING},
 };
 
-/* Go's json.Unmarshal refuses trailing data after the value; json-glib
- * does not say where it stopped, so find the end of the first value. */
+/* Go's json.Unmarshal refuses trailing data after the value. */
 static bool json_single_value(const char *s, size_t n) {
-  size_t i = 0;
-  while (i < n && g_ascii_isspace(s[i])) i++;
-  if (i < n && (s[i] == '{' || s[i] == '[')) {
-    int depth = 0;
-    bool in_str = false;
-    for (; i < n; i++) {
-      char ch = s[i];
-      if (in_str) {
-        if (ch == '\\') i++;
-        else if (ch == '"') in_str = false;
-      } else if (ch == '"') {
-        in_str = true;
-      } else if (ch == '{' || ch == '[') {
-        depth++;
-      } else if ((ch == '}' || ch == ']') && --depth == 0) {
-        i++;
-        break;
-      }
-    }
-  } else {
-    while (i < n && !g_ascii_isspace(s[i])) i++;  /* a scalar such as null */
-  }
+  size_t i;
+  int depth;
+  json_scan(s, n, &i, &depth);
   while (i < n && g_ascii_isspace(s[i])) i++;
   return i == n;
 }

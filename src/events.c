@@ -30,6 +30,7 @@
 #include "const.h"
 #include "errors.h"
 #include "events.h"
+#include "json_scan.h"
 #include "log.h"
 #include "monitor.h"
 #include "monitor_json.h"
@@ -197,21 +198,10 @@ static char *decode_options(const EpInfo *ep, const char *body, size_t len, GHas
                             JsonParser **out_parser) {
   /* json-glib parses recursively: refuse deep nesting before it does
    * (Go's decoder stops at 10000 levels with this text). */
-  int depth = 0;
-  bool in_str = false;
-  for (size_t i = 0; i < len; i++) {
-    char ch = body[i];
-    if (in_str) {
-      if (ch == '\\') i++;
-      else if (ch == '"') in_str = false;
-    } else if (ch == '"') {
-      in_str = true;
-    } else if (ch == '{' || ch == '[') {
-      if (++depth > EVENTS_MAX_JSON_DEPTH) return g_strdup("exceeded max depth");
-    } else if (ch == '}' || ch == ']') {
-      depth--;
-    }
-  }
+  size_t first_end;
+  int depth;
+  json_scan(body, len, &first_end, &depth);
+  if (depth > EVENTS_MAX_JSON_DEPTH) return g_strdup("exceeded max depth");
   JsonParser *p = json_parser_new();
   if (!json_parser_load_from_data(p, body, (gssize)len, NULL) || !json_parser_get_root(p)) {
     g_object_unref(p);
